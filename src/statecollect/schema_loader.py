@@ -1,0 +1,335 @@
+"""Loading a schema set from ``schemas/<edition>/`` and checking it as a whole.
+
+A schema folder holds ``catalogue.yaml`` (edition, categories), ``codelists/*.yaml`` and
+``tables/*.yaml``. Loading validates each file against the model and then everything
+that spans files: code lists named by fields, tables named by references, fields named by
+checks and expressions. Every problem becomes a :class:`Finding` with file and line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from statecollect.expressions import ExpressionError, Scope, check_scope, parse
+from statecollect.findings import Finding, Location, Severity
+from statecollect.schema import (
+    TEMPORAL_TYPES,
+    AggregateCheck,
+    Category,
+    CodeList,
+    CodeListCheck,
+    DateWindowCheck,
+    ExclusionCheck,
+    ReferenceCheck,
+    RelationCheck,
+    SchemaSet,
+    Table,
+    UniqueCheck,
+)
+from statecollect.yamlsource import YamlFileError, line_of, read_yaml
+
+__all__ = [
+    "SchemaLoadError",
+    "SchemaReport",
+    "check_schema_dir",
+    "default_schema_dir",
+    "load_schema_set",
+    "table_sort_key",
+]
+
+EDITION_ENV = "STATECOLLECT_SCHEMAS"
+M = TypeVar("M", bound=BaseModel)
+
+
+class SchemaLoadError(Exception):
+    """A schema set with problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Finding]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the schema set")
+        self.problems = problems
+
+
+@dataclass
+class SchemaReport:
+    """The result of checking a schema folder: the set (when usable) and every problem."""
+
+    directory: Path
+    schema_set: SchemaSet | None
+    problems: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(problem.severity is Severity.ERROR for problem in self.problems)
+
+
+def default_schema_dir(edition: str = "2020") -> Path:
+    """The built-in schema folder: from a source checkout, or installed under ``share/``."""
+    override = os.environ.get(EDITION_ENV)
+    if override:
+        return Path(override) / edition
+    checkout = Path(__file__).resolve().parents[2] / "schemas" / edition
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "statecollect" / "schemas" / edition
+
+
+def table_sort_key(number: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of display numbers: 1-2 < 1-10, SF-2 < SF-10."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[-－]", number))
+
+
+def load_schema_set(directory: Path) -> SchemaSet:
+    """Load and check a schema folder; raise :class:`SchemaLoadError` listing every problem."""
+    report = check_schema_dir(directory)
+    if report.schema_set is None or not report.ok:
+        raise SchemaLoadError(report.problems)
+    return report.schema_set
+
+
+def check_schema_dir(directory: Path) -> SchemaReport:
+    """Check a schema folder and collect every problem rather than stopping at the first."""
+    collector = _Collector(directory)
+    if not directory.is_dir():
+        collector.add(directory, (), "找不到架构目录", "请确认路径，或先运行 statecollect schema check 指定正确的目录")
+        return SchemaReport(directory, None, collector.problems)
+    catalogue = collector.read_model(directory / "catalogue.yaml", _Catalogue)
+    code_lists = {cl.id: cl for cl in collector.read_all(directory / "codelists", CodeList)}
+    tables = collector.read_all(directory / "tables", Table)
+    if catalogue is None:
+        return SchemaReport(directory, None, collector.problems)
+    _check_cross_file(collector, catalogue, code_lists, tables)
+    tables.sort(key=lambda table: (table.category, table_sort_key(table.number)))
+    schema_set = SchemaSet(
+        edition=catalogue.edition,
+        title=catalogue.title,
+        categories=catalogue.categories,
+        tables=tuple(tables),
+        code_lists=code_lists,
+    )
+    return SchemaReport(directory, schema_set, collector.problems)
+
+
+class _Catalogue(BaseModel):
+    edition: str
+    title: str
+    categories: tuple[Category, ...]
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+class _Collector:
+    """Reads files into models and records problems with their file and line."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Finding] = []
+        self.files: dict[int, Path] = {}
+
+    def add(self, path: Path, loc: Sequence[str | int], message: str, hint: str, line: int | None = None) -> None:
+        if line is None and loc and path.is_file():
+            line = line_of(path, loc)
+        shown = path.relative_to(self.directory) if path.is_relative_to(self.directory) else path
+        self.problems.append(
+            Finding(
+                location=Location(file=str(shown), line=line),
+                rule_id="schema.invalid",
+                severity=Severity.ERROR,
+                message=message,
+                hint=hint,
+            )
+        )
+
+    def read_model(self, path: Path, model: type[M]) -> M | None:
+        if not path.is_file():
+            self.add(path, (), "缺少文件", f"请创建 {path.name}")
+            return None
+        try:
+            data = read_yaml(path)
+        except YamlFileError as exc:
+            self.add(path, (), exc.message, "请修正 YAML 语法（缩进、冒号、引号）", line=exc.line)
+            return None
+        try:
+            instance = model.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(step for step in error["loc"] if isinstance(step, str | int))
+                where = ".".join(str(step) for step in loc) or "（文件顶层）"
+                self.add(path, _yaml_loc(loc), f"{where}：{_explain(error)}", "请按架构说明修正此项")
+            return None
+        self.files[id(instance)] = path
+        return instance
+
+    def read_all(self, folder: Path, model: type[M]) -> list[M]:
+        if not folder.is_dir():
+            self.add(folder, (), "缺少目录", f"请创建目录 {folder.name}/")
+            return []
+        found = (self.read_model(path, model) for path in sorted(folder.glob("*.yaml")))
+        return [item for item in found if item is not None]
+
+    def path_of(self, instance: BaseModel) -> Path:
+        return self.files.get(id(instance), self.directory)
+
+
+def _yaml_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    # pydantic names the union member ("unique", …) inside discriminated unions; YAML has no such level
+    cleaned: list[str | int] = []
+    for step in loc:
+        if cleaned and cleaned[-2:-1] == ["checks"] and isinstance(cleaned[-1], int) and isinstance(step, str) and step.isalpha():
+            continue
+        cleaned.append(step)
+    return tuple("assert" if step == "assert_" else step for step in cleaned)
+
+
+def _explain(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "缺少必填项"
+    if kind == "extra_forbidden":
+        return "不认识的键（拼写错误？）"
+    if kind == "union_tag_invalid":
+        return f"未知的校验类型 {error.get('input')!r}"
+    if kind == "enum" or kind == "literal_error":
+        return f"取值 {error.get('input')!r} 不在允许范围内（{error.get('ctx', {}).get('expected', '')}）"
+    if kind == "string_pattern_mismatch":
+        return f"取值 {error.get('input')!r} 格式不对（应匹配 {error.get('ctx', {}).get('pattern', '')}）"
+    return str(error.get("msg", kind))
+
+
+# --------------------------------------------------------------------------- cross-file checks
+
+
+def _check_cross_file(
+    collector: _Collector,
+    catalogue: _Catalogue,
+    code_lists: dict[str, CodeList],
+    tables: list[Table],
+) -> None:
+    by_id: dict[str, Table] = {}
+    numbers: dict[str, Table] = {}
+    check_ids: dict[str, Table] = {}
+    categories = {category.number for category in catalogue.categories}
+    for table in tables:
+        path = collector.path_of(table)
+        if table.id in by_id:
+            collector.add(path, ("id",), f"表标识 {table.id} 与 {collector.path_of(by_id[table.id]).name} 重复", "每张表的 id 必须唯一")
+        by_id[table.id] = table
+        if table.part_of is None:
+            if table.number in numbers:
+                collector.add(path, ("number",), f"表号 {table.number} 与 {numbers[table.number].id} 重复", "每张表的表号必须唯一")
+            numbers[table.number] = table
+        if table.category not in categories:
+            collector.add(path, ("category",), f"类别 {table.category} 不在 catalogue.yaml 中", "请使用 1–8 之间已定义的类别")
+        for index, check in enumerate(table.checks):
+            if check.id in check_ids:
+                collector.add(path, ("checks", index, "id"), f"校验标识 {check.id} 重复", "每条校验的 id 在整套架构中必须唯一")
+            check_ids[check.id] = table
+            if not check.id.startswith(table.id + "."):
+                collector.add(path, ("checks", index, "id"), f"校验标识 {check.id} 应以表标识 {table.id}. 开头", f"改为 {table.id}.<名称>")
+    for table in tables:
+        _TableChecker(collector, table, by_id, code_lists).run()
+
+
+@dataclass
+class _TableChecker:
+    collector: _Collector
+    table: Table
+    tables: dict[str, Table]
+    code_lists: dict[str, CodeList]
+
+    @property
+    def path(self) -> Path:
+        return self.collector.path_of(self.table)
+
+    def problem(self, loc: Sequence[str | int], message: str, hint: str) -> None:
+        self.collector.add(self.path, loc, message, hint)
+
+    def run(self) -> None:
+        self.check_fields()
+        self.check_links()
+        for index, check in enumerate(self.table.checks):
+            self.check_one(index, check)
+
+    def headers(self, table: Table) -> set[str]:
+        return {field.header for field in table.fields}
+
+    def check_fields(self) -> None:
+        own = self.headers(self.table)
+        for index, field_ in enumerate(self.table.fields):
+            if field_.code_list and field_.code_list not in self.code_lists:
+                self.problem(("fields", index, "code_list"), f"未知代码表 {field_.code_list}", "请在 codelists/ 中添加该代码表或改正名称")
+            if field_.parent_field and field_.parent_field not in own:
+                self.problem(("fields", index, "parent_field"), f"上级字段 “{field_.parent_field}” 不存在", "parent_field 须为本表字段的表头")
+
+    def check_links(self) -> None:
+        for index, other in enumerate(self.table.depends_on):
+            if other not in self.tables:
+                self.problem(("depends_on", index), f"依赖的表 {other} 不存在", "请填写已定义表的 id")
+        if self.table.part_of and self.table.part_of not in self.tables:
+            self.problem(("part_of",), f"所属的表 {self.table.part_of} 不存在", "请填写已定义表的 id")
+
+    def require_fields(self, loc: Sequence[str | int], table_id: str, names: Sequence[str]) -> None:
+        table = self.tables.get(table_id)
+        if table is None:
+            self.problem(loc, f"引用了不存在的表 {table_id}", "请填写已定义表的 id")
+            return
+        missing = [name for name in names if name not in self.headers(table)]
+        if missing:
+            self.problem(loc, f"表 {table_id} 没有字段 {'、'.join(missing)}", "字段须与表头完全一致")
+
+    def check_one(self, index: int, check: Any) -> None:
+        loc: tuple[str | int, ...] = ("checks", index)
+        if check.when:
+            self.check_expression((*loc, "when"), check.when, record_level=True)
+        if isinstance(check, UniqueCheck | RelationCheck) and check.fields:
+            self.require_fields((*loc, "fields"), self.table.id, check.fields)
+        if isinstance(check, ReferenceCheck | ExclusionCheck):
+            self.require_fields((*loc, "fields"), self.table.id, check.fields)
+            targets = check.targets if isinstance(check, ReferenceCheck) else check.others
+            key = "targets" if isinstance(check, ReferenceCheck) else "others"
+            for position, target in enumerate(targets):
+                self.require_fields((*loc, key, position), target.table, target.fields)
+        elif isinstance(check, CodeListCheck):
+            self.check_code_list_check(loc, check)
+        elif isinstance(check, RelationCheck):
+            self.check_expression((*loc, "assert"), check.assert_, record_level=True)
+        elif isinstance(check, AggregateCheck):
+            self.check_expression((*loc, "assert"), check.assert_, record_level=False)
+        elif isinstance(check, DateWindowCheck):
+            field_ = self.table.field(check.field)
+            if field_ is None:
+                self.problem((*loc, "field"), f"字段 “{check.field}” 不存在", "字段须与表头完全一致")
+            elif field_.type not in TEMPORAL_TYPES:
+                self.problem((*loc, "field"), f"字段 “{check.field}” 不是年份、年月或日期类型", "时间范围校验只适用于时间字段")
+
+    def check_code_list_check(self, loc: tuple[str | int, ...], check: CodeListCheck) -> None:
+        names = [check.code_field, *(name for name in (check.label_field, check.version_field) if name)]
+        self.require_fields(loc, self.table.id, names)
+        for version, list_id in check.lists.items():
+            if list_id not in self.code_lists:
+                self.problem((*loc, "lists", version), f"未知代码表 {list_id}", "请在 codelists/ 中添加该代码表或改正名称")
+
+    def check_expression(self, loc: tuple[str | int, ...], source: str, *, record_level: bool) -> None:
+        scope = Scope(
+            table_id=self.table.id,
+            headers=frozenset(self.headers(self.table)),
+            shape=self.table.shape.value,
+            record_level=record_level,
+            other_tables={
+                table_id: (table.shape.value, frozenset(self.headers(table)))
+                for table_id, table in self.tables.items()
+            },
+        )
+        try:
+            check_scope(parse(source), scope)
+        except ExpressionError as exc:
+            self.problem(loc, f"表达式有误：{exc}", "字段名须与表头一致，含标点的表头用反引号 ` ` 括起")
+

@@ -1,0 +1,75 @@
+"""Reading YAML schema files quickly, and finding the line behind a value when needed.
+
+Files are parsed with PyYAML's C loader where available. Line numbers are only looked
+up when something is wrong, by composing that one file again, so the normal load
+stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["YamlFileError", "line_of", "read_yaml"]
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlFileError(Exception):
+    """A YAML file that cannot be read or parsed; carries the line where known."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+        self.line = line
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise YamlFileError(path, "文件不是 UTF-8 编码，请用 UTF-8 保存") from None
+    except OSError as exc:
+        raise YamlFileError(path, f"无法读取文件：{exc.strerror or exc}") from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "语法错误"
+        raise YamlFileError(path, f"YAML 语法错误：{problem}", line) from None
+    except yaml.YAMLError as exc:
+        raise YamlFileError(path, f"YAML 语法错误：{exc}") from None
+
+
+def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
+    """The 1-based line of the value at ``loc`` (keys and list indexes), or of its nearest parent."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for step in loc:
+        child = _child(node, step)
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(step):
+                return value if not isinstance(value, yaml.ScalarNode) or value.value != "" else key
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        return node.value[step]
+    return None
