@@ -23,6 +23,7 @@ __all__ = [
     "CodeListCheck",
     "DateBound",
     "DateWindowCheck",
+    "DefaultSplit",
     "ExclusionCheck",
     "Field",
     "FieldType",
@@ -364,6 +365,33 @@ class Category(_Model):
     title: str
 
 
+class DefaultAssignment(_Model):
+    responsible: str
+    helpers: tuple[str, ...] = ()
+
+
+class OnlyFor(_Model):
+    """Tables (or whole categories) collected by default only in schools of the given types."""
+
+    tables: tuple[str, ...] = ()
+    categories: tuple[int, ...] = ()
+    school_types: tuple[str, ...]
+
+
+class DefaultSplit(_Model):
+    """The edition's default task split (任务分解表), written out by ``init``."""
+
+    departments: tuple[str, ...]
+    only_for: tuple[OnlyFor, ...] = ()
+    assignments: dict[str, DefaultAssignment]
+
+    def collected_by_default(self, table: Table, school_type: str) -> bool:
+        for rule in self.only_for:
+            if table.id in rule.tables or table.category in rule.categories:
+                return school_type in rule.school_types
+        return True
+
+
 class SchemaSet(_Model):
     """One edition's complete schema: categories, tables in catalogue order, code lists."""
 
@@ -372,3 +400,4 @@ class SchemaSet(_Model):
     categories: tuple[Category, ...]
     tables: tuple[Table, ...]
     code_lists: dict[str, CodeList]
+    default_split: DefaultSplit | None = None

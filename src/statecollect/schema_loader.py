@@ -18,15 +18,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from statecollect.expressions import ExpressionError, Scope, check_scope, parse
+from statecollect.expressions import ExpressionError, Scope, check_scope, field_refs, parse
 from statecollect.findings import Finding, Location, Severity
 from statecollect.schema import (
+    CHECK_KIND_LABELS,
     TEMPORAL_TYPES,
     AggregateCheck,
     Category,
     CodeList,
     CodeListCheck,
     DateWindowCheck,
+    DefaultSplit,
     ExclusionCheck,
     ReferenceCheck,
     RelationCheck,
@@ -34,7 +36,7 @@ from statecollect.schema import (
     Table,
     UniqueCheck,
 )
-from statecollect.yamlsource import YamlFileError, line_of, read_yaml
+from statecollect.yamlsource import YamlFileError, line_of, read_yaml, validation_problems
 
 __all__ = [
     "SchemaLoadError",
@@ -68,6 +70,19 @@ class SchemaReport:
     @property
     def ok(self) -> bool:
         return not any(problem.severity is Severity.ERROR for problem in self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        tables = self.schema_set.tables if self.schema_set else ()
+        return {
+            "directory": str(self.directory),
+            "ok": self.ok,
+            "table_count": len(tables),
+            "field_count": sum(len(table.fields) for table in tables),
+            "check_count": sum(len(table.checks) for table in tables),
+            "code_list_count": len(self.schema_set.code_lists) if self.schema_set else 0,
+            "problem_count": len(self.problems),
+            "problems": [problem.to_dict() for problem in self.problems],
+        }
 
 
 def default_schema_dir(edition: str = "2020") -> Path:
@@ -103,9 +118,13 @@ def check_schema_dir(directory: Path) -> SchemaReport:
     catalogue = collector.read_model(directory / "catalogue.yaml", _Catalogue)
     code_lists = {cl.id: cl for cl in collector.read_all(directory / "codelists", CodeList)}
     tables = collector.read_all(directory / "tables", Table)
+    split_path = directory / "task_split.yaml"
+    default_split = collector.read_model(split_path, DefaultSplit) if split_path.is_file() else None
     if catalogue is None:
         return SchemaReport(directory, None, collector.problems)
     _check_cross_file(collector, catalogue, code_lists, tables)
+    if default_split is not None:
+        _check_default_split(collector, split_path, default_split, tables, code_lists)
     tables.sort(key=lambda table: (table.category, table_sort_key(table.number)))
     schema_set = SchemaSet(
         edition=catalogue.edition,
@@ -113,6 +132,7 @@ def check_schema_dir(directory: Path) -> SchemaReport:
         categories=catalogue.categories,
         tables=tuple(tables),
         code_lists=code_lists,
+        default_split=default_split,
     )
     return SchemaReport(directory, schema_set, collector.problems)
 
@@ -133,6 +153,7 @@ class _Collector:
         self.directory = directory
         self.problems: list[Finding] = []
         self.files: dict[int, Path] = {}
+        self.unreadable: set[str] = set()
 
     def add(self, path: Path, loc: Sequence[str | int], message: str, hint: str, line: int | None = None) -> None:
         if line is None and loc and path.is_file():
@@ -152,6 +173,8 @@ class _Collector:
         if not path.is_file():
             self.add(path, (), "缺少文件", f"请创建 {path.name}")
             return None
+        # a file that fails is named by its stem, so other files' references to it are not reported twice
+        self.unreadable.add(path.stem)
         try:
             data = read_yaml(path)
         except YamlFileError as exc:
@@ -160,12 +183,11 @@ class _Collector:
         try:
             instance = model.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors():
-                loc = tuple(step for step in error["loc"] if isinstance(step, str | int))
-                where = ".".join(str(step) for step in loc) or "（文件顶层）"
-                self.add(path, _yaml_loc(loc), f"{where}：{_explain(error)}", "请按架构说明修正此项")
+            for line, message in validation_problems(path, exc, frozenset(CHECK_KIND_LABELS)):
+                self.add(path, (), message, "请按架构说明修正此项", line=line)
             return None
         self.files[id(instance)] = path
+        self.unreadable.discard(path.stem)
         return instance
 
     def read_all(self, folder: Path, model: type[M]) -> list[M]:
@@ -177,31 +199,6 @@ class _Collector:
 
     def path_of(self, instance: BaseModel) -> Path:
         return self.files.get(id(instance), self.directory)
-
-
-def _yaml_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    # pydantic names the union member ("unique", …) inside discriminated unions; YAML has no such level
-    cleaned: list[str | int] = []
-    for step in loc:
-        if cleaned and cleaned[-2:-1] == ["checks"] and isinstance(cleaned[-1], int) and isinstance(step, str) and step.isalpha():
-            continue
-        cleaned.append(step)
-    return tuple("assert" if step == "assert_" else step for step in cleaned)
-
-
-def _explain(error: Any) -> str:
-    kind = error.get("type", "")
-    if kind == "missing":
-        return "缺少必填项"
-    if kind == "extra_forbidden":
-        return "不认识的键（拼写错误？）"
-    if kind == "union_tag_invalid":
-        return f"未知的校验类型 {error.get('input')!r}"
-    if kind == "enum" or kind == "literal_error":
-        return f"取值 {error.get('input')!r} 不在允许范围内（{error.get('ctx', {}).get('expected', '')}）"
-    if kind == "string_pattern_mismatch":
-        return f"取值 {error.get('input')!r} 格式不对（应匹配 {error.get('ctx', {}).get('pattern', '')}）"
-    return str(error.get("msg", kind))
 
 
 # --------------------------------------------------------------------------- cross-file checks
@@ -222,6 +219,8 @@ def _check_cross_file(
         if table.id in by_id:
             collector.add(path, ("id",), f"表标识 {table.id} 与 {collector.path_of(by_id[table.id]).name} 重复", "每张表的 id 必须唯一")
         by_id[table.id] = table
+        if path.stem != table.id:
+            collector.add(path, ("id",), f"文件名 {path.name} 与表标识 {table.id} 不一致", f"将文件改名为 {table.id}.yaml")
         if table.part_of is None:
             if table.number in numbers:
                 collector.add(path, ("number",), f"表号 {table.number} 与 {numbers[table.number].id} 重复", "每张表的表号必须唯一")
@@ -236,6 +235,30 @@ def _check_cross_file(
                 collector.add(path, ("checks", index, "id"), f"校验标识 {check.id} 应以表标识 {table.id}. 开头", f"改为 {table.id}.<名称>")
     for table in tables:
         _TableChecker(collector, table, by_id, code_lists).run()
+
+
+def _check_default_split(
+    collector: _Collector, path: Path, split: DefaultSplit, tables: list[Table], code_lists: dict[str, CodeList]
+) -> None:
+    known = {table.id for table in tables}
+    for table_id in split.assignments:
+        if table_id not in known:
+            collector.add(path, ("assignments", table_id), f"任务分解中的表 {table_id} 不存在", "请填写已定义表的 id")
+    for table_id in sorted(known - set(split.assignments)):
+        collector.add(path, ("assignments",), f"表 {table_id} 没有默认责任部门", "请在 assignments 中补上")
+    departments = set(split.departments)
+    for table_id, assignment in split.assignments.items():
+        for name in (assignment.responsible, *assignment.helpers):
+            if name not in departments:
+                collector.add(path, ("assignments", table_id), f"部门 “{name}” 不在 departments 列表中", "请先在 departments 中列出该部门")
+    school_types = set(code_lists["XXXZ"].labels()) if "XXXZ" in code_lists else set()
+    for index, rule in enumerate(split.only_for):
+        for table_id in rule.tables:
+            if table_id not in known:
+                collector.add(path, ("only_for", index), f"表 {table_id} 不存在", "请填写已定义表的 id")
+        for school_type in rule.school_types:
+            if school_types and school_type not in school_types:
+                collector.add(path, ("only_for", index), f"学校性质 “{school_type}” 不在代码表 XXXZ 中", "请使用平台的学校性质名称")
 
 
 @dataclass
@@ -271,13 +294,15 @@ class _TableChecker:
 
     def check_links(self) -> None:
         for index, other in enumerate(self.table.depends_on):
-            if other not in self.tables:
+            if other not in self.tables and other not in self.collector.unreadable:
                 self.problem(("depends_on", index), f"依赖的表 {other} 不存在", "请填写已定义表的 id")
         if self.table.part_of and self.table.part_of not in self.tables:
             self.problem(("part_of",), f"所属的表 {self.table.part_of} 不存在", "请填写已定义表的 id")
 
     def require_fields(self, loc: Sequence[str | int], table_id: str, names: Sequence[str]) -> None:
         table = self.tables.get(table_id)
+        if table is None and table_id in self.collector.unreadable:
+            return
         if table is None:
             self.problem(loc, f"引用了不存在的表 {table_id}", "请填写已定义表的 id")
             return
@@ -329,7 +354,10 @@ class _TableChecker:
             },
         )
         try:
-            check_scope(parse(source), scope)
+            node = parse(source)
+            if any(ref.table in self.collector.unreadable for ref in field_refs(node)):
+                return
+            check_scope(node, scope)
         except ExpressionError as exc:
             self.problem(loc, f"表达式有误：{exc}", "字段名须与表头一致，含标点的表头用反引号 ` ` 括起")
 

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 import yaml
 
-__all__ = ["YamlFileError", "line_of", "read_yaml"]
+__all__ = ["YamlFileError", "line_of", "read_yaml", "validation_problems"]
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -73,3 +75,44 @@ def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
         return node.value[step]
     return None
+
+
+def validation_problems(
+    path: Path, exc: ValidationError, union_levels: frozenset[str] = frozenset()
+) -> list[tuple[int | None, str]]:
+    """Each pydantic error of a file as (line, Chinese message).
+
+    ``union_levels`` names the tags pydantic inserts into locations inside discriminated
+    unions; YAML has no such level, so they are dropped before the line is looked up.
+    """
+    problems: list[tuple[int | None, str]] = []
+    for error in exc.errors():
+        loc: list[str | int] = []
+        for step in error["loc"]:
+            if isinstance(step, str) and step in union_levels:
+                continue
+            if isinstance(step, str | int):
+                loc.append(step.rstrip("_") if isinstance(step, str) else step)
+        if error.get("type") == "union_tag_invalid":
+            loc.append("kind")
+        where = ".".join(str(step) for step in loc) or "（文件顶层）"
+        problems.append((line_of(path, loc), f"{where}：{_explain(error)}"))
+    return problems
+
+
+def _explain(error: Any) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx", {})
+    if kind == "missing":
+        return "缺少必填项"
+    if kind == "extra_forbidden":
+        return "不认识的键（拼写错误？）"
+    if kind == "union_tag_invalid":
+        return f"未知的校验类型 {context.get('tag')!r}（可用：{context.get('expected_tags', '')}）"
+    if kind in {"enum", "literal_error"}:
+        return f"取值 {error.get('input')!r} 不在允许范围内（{context.get('expected', '')}）"
+    if kind == "string_pattern_mismatch":
+        return f"取值 {error.get('input')!r} 格式不对（应匹配 {context.get('pattern', '')}）"
+    if kind.startswith(("date_", "int_", "float_")):
+        return f"取值 {error.get('input')!r} 不是有效的{'日期' if kind.startswith('date') else '数字'}"
+    return str(error.get("msg", kind))

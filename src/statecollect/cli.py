@@ -1,0 +1,168 @@
+"""The command line: each command parses its options and calls one library function.
+
+All text a user reads is Chinese. Errors from the library become a clear message and an
+exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, RenderableType
+
+from statecollect import __version__
+from statecollect.catalogue import TableNotFound, load_catalogue
+from statecollect.render import findings_table, schema_listing, table_description
+from statecollect.schema_loader import SchemaLoadError, check_schema_dir, default_schema_dir
+
+__all__ = ["app", "main"]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+app = typer.Typer(
+    name="statecollect",
+    help="本科教学基本状态数据采集工具：初始化采集、生成各部门填报表、校验、汇总、审核、分析与归档。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+schema_app = typer.Typer(
+    help="查看和检查数据表架构（表、字段、代码表、校验规则）。",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(schema_app, name="schema")
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="输出格式：table（表格，默认）或 json（供脚本使用）。")
+]
+EditionOption = Annotated[str, typer.Option("--edition", help="采集版本（年份），默认 2020。")]
+SchemasOption = Annotated[
+    Path | None, typer.Option("--schemas", help="使用指定的架构目录（如 schemas/2020），而不是内置架构。", show_default=False)
+]
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def emit(output: OutputFormat, data: Any, render: Callable[[Any], RenderableType]) -> None:
+    """Show a library result: as JSON for scripts, or laid out for people."""
+    if output is OutputFormat.JSON:
+        emit_json(data)
+    else:
+        console.print(render(data))
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"statecollect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号并退出。")
+    ] = False,
+) -> None:
+    """本科教学基本状态数据采集工具。"""
+
+
+@schema_app.command("list")
+def schema_list(
+    edition: EditionOption = "2020",
+    schemas: SchemasOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """按类别列出全部数据表：表号、表名、形式、统计时间、基础表、字段数、校验数。"""
+    emit(output, load_catalogue(edition, schemas).listing(), schema_listing)
+
+
+@schema_app.command("show")
+def schema_show(
+    table: Annotated[str, typer.Argument(help="表号（如 1-5-1）、表标识（如 JZGJBXX）或表名。")],
+    edition: EditionOption = "2020",
+    schemas: SchemasOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """显示一张表的字段、类型、代码表和校验规则。"""
+    catalogue = load_catalogue(edition, schemas)
+    emit(output, catalogue.describe(catalogue.table(table)), table_description)
+
+
+@schema_app.command("check")
+def schema_check(
+    directory: Annotated[
+        Path | None, typer.Argument(help="架构目录，默认为内置的 schemas/2020。", show_default=False)
+    ] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """检查一套架构：语法、未知代码表、引用不存在的表或字段、表达式错误、重复标识。有问题时退出码为 1。"""
+    report = check_schema_dir(directory or default_schema_dir())
+    if output is OutputFormat.JSON:
+        emit_json(report.to_dict())
+    elif report.problems:
+        console.print(findings_table(report.problems, f"架构检查：发现 {len(report.problems)} 个问题"))
+    else:
+        summary = report.to_dict()
+        console.print(
+            f"[green]架构检查通过[/green]：{summary['table_count']} 张表，{summary['field_count']} 个字段，"
+            f"{summary['check_count']} 条校验，{summary['code_list_count']} 个代码表。"
+        )
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+
+
+def main() -> None:
+    """Entry point: run the app and turn known failures into messages and exit codes."""
+    try:
+        code = app(standalone_mode=False)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 — the last line of defence against tracebacks
+        sys.exit(report_failure(exc))
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def report_failure(exc: BaseException) -> int:
+    """Print a Chinese message for an exception that reached the top; return the exit status."""
+    if isinstance(exc, typer.Abort | KeyboardInterrupt):
+        err_console.print("已取消。")
+        return EXIT_USAGE
+    show = getattr(exc, "show", None)
+    if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+        # typer's own usage errors (unknown command, bad option value) carry their text
+        show()
+        return EXIT_USAGE
+    if isinstance(exc, TableNotFound):
+        hint = "可能是：" + "、".join(exc.suggestions) if exc.suggestions else "用 statecollect schema list 查看全部表号"
+        err_console.print(f"[bold red]错误：[/bold red]找不到数据表 “{exc.query}”")
+        err_console.print(f"[dim]建议：{hint}[/dim]")
+        return EXIT_USAGE
+    if isinstance(exc, SchemaLoadError):
+        err_console.print(findings_table(exc.problems[:20], f"架构有 {len(exc.problems)} 个问题，无法使用"))
+        err_console.print("[dim]建议：运行 statecollect schema check 查看全部问题并修正架构文件。[/dim]")
+        return EXIT_USAGE
+    err_console.print(f"[bold red]内部错误：[/bold red]{type(exc).__name__}: {exc}")
+    err_console.print("[dim]这是程序的缺陷，不是您的数据问题。请把这条信息和所用命令发给维护人员。[/dim]")
+    return EXIT_INTERNAL

@@ -1,0 +1,100 @@
+"""Turning library results into rich renderables for the terminal.
+
+The library returns plain data; this module only lays it out. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from statecollect.findings import SEVERITY_LABELS, Finding, Severity
+
+__all__ = ["findings_table", "schema_listing", "table_description", "yes"]
+
+
+def yes(flag: bool) -> str:
+    return "是" if flag else ""
+
+
+def schema_listing(listing: dict[str, Any]) -> RenderableType:
+    parts: list[RenderableType] = [
+        Text(
+            f"{listing['title']}：{listing['table_count']} 张表，{listing['field_count']} 个字段，"
+            f"{listing['check_count']} 条校验",
+            style="bold",
+        )
+    ]
+    for category in listing["categories"]:
+        grid = RichTable(title=f"{category['number']}. {category['title']}", title_justify="left", expand=False)
+        for header, justify in (("表号", "left"), ("表名", "left"), ("形式", "center"), ("统计时间", "center"),
+                                ("基础表", "center"), ("字段", "right"), ("校验", "right")):
+            grid.add_column(header, justify=justify)  # type: ignore[arg-type]
+        for table in category["tables"]:
+            number = f"  └ {table['number']}" if table["part_of"] else table["number"]
+            grid.add_row(number, table["title"], table["shape"], table["time_basis"], "★" if table["base"] else "",
+                         str(table["fields"]), str(table["checks"]))
+        parts.append(grid)
+    parts.append(Text("★ 基础数据表：须最先填报，审核后冻结，其他表引用其键值。", style="dim"))
+    return Group(*parts)
+
+
+def table_description(info: dict[str, Any]) -> RenderableType:
+    header = Text(f"表{info['number']} {info['title']}", style="bold")
+    facts = Text(
+        f"标识 {info['id']}（{info['physical']}，2019 版表{info['number_2019']}）· {info['shape']} · "
+        f"统计时间：{info['time_basis']}" + (" · ★基础表" if info["base"] else "")
+        + (" · 可为空" if info["may_be_empty"] else "")
+    )
+    parts: list[RenderableType] = [header, facts]
+    if info["help"]:
+        parts.append(Text(info["help"]))
+    if info["depends_on"]:
+        parts.append(Text("引用：" + "、".join(info["depends_on"])))
+    parts.append(_fields_grid(info["field_list"]))
+    if info["check_list"]:
+        parts.append(_checks_grid(info["check_list"]))
+    if info["unimplemented"]:
+        grid = _grid("未实现的平台规则", ("平台规则", "原因"))
+        for item in info["unimplemented"]:
+            grid.add_row(item["source"], item["reason"])
+        parts.append(grid)
+    return Group(*parts)
+
+
+def _grid(title: str, headers: Sequence[str]) -> RichTable:
+    grid = RichTable(title=title, title_justify="left", show_lines=False)
+    for name in headers:
+        grid.add_column(name, overflow="fold")
+    return grid
+
+
+def _fields_grid(fields: Iterable[dict[str, Any]]) -> RichTable:
+    grid = _grid("字段", ("#", "表头", "类型", "必填", "代码表 / 约束", "说明"))
+    for index, field in enumerate(fields, start=1):
+        limits = "；".join(part for part in (field["choices"] and f"{field['code_list']}：{field['choices']}",
+                                             field["constraints"]) if part)
+        header = field["header"] if field["in_template"] else f"[dim]{field['header']}（仅字典）[/dim]"
+        grid.add_row(str(index), header, field["type"], yes(field["required"]), limits, field["help"] or "")
+    return grid
+
+
+def _checks_grid(checks: Iterable[dict[str, Any]]) -> RichTable:
+    grid = _grid("校验", ("标识", "类型", "规则", "提示"))
+    for check in checks:
+        kind = check["kind"] + ("（警告）" if check["severity"] == Severity.WARNING.value else "")
+        grid.add_row(check["id"], kind, check["rule"], check["message"])
+    return grid
+
+
+def findings_table(findings: Sequence[Finding], title: str) -> RichTable:
+    grid = _grid(title, ("级别", "位置", "问题", "修改建议"))
+    for finding in findings:
+        style = "red" if finding.severity is Severity.ERROR else "yellow"
+        grid.add_row(Text(SEVERITY_LABELS[finding.severity], style=style), finding.location.describe(),
+                     finding.message, finding.hint)
+    return grid

@@ -1,0 +1,112 @@
+"""The CLI: thin wrappers whose JSON equals the library's result, help everywhere, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from conftest import SCHEMAS_2020
+from statecollect.catalogue import load_catalogue
+from statecollect.cli import app
+from statecollect.schema_loader import check_schema_dir
+
+runner = CliRunner()
+
+
+def all_commands(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [(*prefix, command.name or command.callback.__name__) for command in group.registered_commands]
+    for sub in group.registered_groups:
+        found += all_commands(sub.typer_instance, (*prefix, sub.name))
+    return found
+
+
+COMMANDS = all_commands(app)
+
+
+def test_there_are_commands() -> None:
+    assert ("schema", "list") in COMMANDS and ("schema", "check") in COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_chinese_help(command: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert any("\u4e00" <= char <= "\u9fff" for char in result.output)
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (SCHEMAS_2020.parents[1] / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert "statecollect " + " ".join(command) in readme, command
+
+
+def test_schema_list_json_equals_library() -> None:
+    result = runner.invoke(app, ["schema", "list", "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output) == load_catalogue().listing()
+
+
+def test_schema_show_json_equals_library() -> None:
+    result = runner.invoke(app, ["schema", "show", "1-5-1", "--format", "json"])
+    assert result.exit_code == 0
+    catalogue = load_catalogue()
+    assert json.loads(result.output) == catalogue.describe(catalogue.table("1-5-1"))
+
+
+def test_schema_check_json_equals_library() -> None:
+    result = runner.invoke(app, ["schema", "check", str(SCHEMAS_2020), "--format", "json"])
+    assert json.loads(result.output) == check_schema_dir(SCHEMAS_2020).to_dict()
+    assert result.exit_code == 0
+
+
+def test_schema_list_table_view() -> None:
+    result = runner.invoke(app, ["schema", "list"])
+    assert result.exit_code == 0
+    assert "教职工基本信息" in result.output and "★" in result.output
+
+
+def test_schema_show_table_view() -> None:
+    result = runner.invoke(app, ["schema", "show", "JZGJBXX"])
+    assert result.exit_code == 0
+    assert "工号" in result.output and "校验" in result.output
+
+
+def test_schema_check_reports_problems_with_exit_1(mini_schema: Path) -> None:
+    path = mini_schema / "tables" / "RY.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("code_list: XB}", "code_list: XINGBIE}"), encoding="utf-8")
+    result = runner.invoke(app, ["schema", "check", str(mini_schema), "--format", "json"])
+    assert result.exit_code == 1
+    [problem] = json.loads(result.output)["problems"]
+    assert problem["location"]["file"] == "tables/RY.yaml" and problem["location"]["line"] == 12
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "statecollect", *args], capture_output=True, text=True,
+                          encoding="utf-8", timeout=120, env=env)
+
+
+def test_real_process_unknown_table_has_message_not_traceback() -> None:
+    result = run_cli("schema", "show", "9-9")
+    assert result.returncode == 2
+    assert "找不到数据表" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_real_process_broken_schema_has_message_not_traceback(mini_schema: Path) -> None:
+    (mini_schema / "tables" / "DW.yaml").write_text("id: [DW\n", encoding="utf-8")
+    result = run_cli("schema", "list", "--schemas", str(mini_schema))
+    assert result.returncode == 2
+    assert "DW.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_real_process_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("statecollect ")

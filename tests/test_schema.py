@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from statecollect.schema import CodeList, DateBound, Field, ReferenceCheck, Table
+
+
+def test_code_field_needs_a_list() -> None:
+    with pytest.raises(ValidationError, match="needs code_list"):
+        Field(key="XB", header="性别", type="code")
+    with pytest.raises(ValidationError, match="only for type code"):
+        Field(key="XB", header="性别", type="text", code_list="XB")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"type": "text", "min": 0}, "only for integer and decimal"),
+        ({"type": "integer", "min": 5, "max": 1}, "greater than max"),
+        ({"type": "text", "pattern": "([a-z"}, "bad pattern"),
+        ({"type": "text", "colour": "red"}, "Extra inputs"),
+    ],
+)
+def test_field_consistency(extra: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Field(key="A", header="甲", **extra)
+
+
+def test_field_keys_are_ascii_identifiers() -> None:
+    with pytest.raises(ValidationError, match="pattern"):
+        Field(key="工号", header="工号", type="id")
+
+
+def test_code_list_rejects_duplicate_codes() -> None:
+    with pytest.raises(ValidationError, match="duplicate code '01'"):
+        CodeList(id="XB", name="性别", source="t", values=[{"code": "01", "label": "男"}, {"code": "01", "label": "女"}])
+
+
+def test_reference_arity_must_match() -> None:
+    with pytest.raises(ValidationError, match="expected 2"):
+        ReferenceCheck(kind="reference", id="T.r", message="m", hint="h", fields=["a", "b"],
+                       targets=[{"table": "X", "fields": ["a"]}])
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"anchor": "snapshot", "date": "2020"}, {"date": "2020/01"}, {"anchor": "tomorrow"}]
+)
+def test_date_bound_forms(data: dict) -> None:
+    with pytest.raises(ValidationError):
+        DateBound(**data)
+
+
+def test_table_rejects_duplicate_headers() -> None:
+    with pytest.raises(ValidationError, match="duplicate field header '工号'"):
+        Table(id="T", physical="TBL_T", number="1", number_2019="1", title="t", category=1, shape="list",
+              time_basis="snapshot",
+              fields=[{"key": "A", "header": "工号", "type": "id"}, {"key": "B", "header": "工号", "type": "id"}])
+
+
+def test_template_fields_leave_out_dictionary_only_fields() -> None:
+    table = Table(id="T", physical="TBL_T", number="1", number_2019="1", title="t", category=1, shape="list",
+                  time_basis="snapshot",
+                  fields=[{"key": "A", "header": "甲", "type": "text"},
+                          {"key": "B", "header": "乙", "type": "text", "in_template": False}])
+    assert [field.header for field in table.template_fields] == ["甲"]
+    assert table.display_name == "表1 t"
