@@ -81,3 +81,23 @@ checks:
         encoding="utf-8",
     )
     return target
+
+
+@pytest.fixture
+def collection_dir(tmp_path: Path) -> Path:
+    """A freshly initialised collection for an arts school."""
+    from statecollect.collection import init_collection
+
+    root = tmp_path / "采集2020"
+    init_collection(root, year=2020, school="测试艺术学院", school_type="艺术院校")
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo school with planted faults, built once for the whole test session."""
+    from statecollect.demo import build_demo
+
+    root = tmp_path_factory.mktemp("demo") / "星海"
+    build_demo(root, scale="small", inject_errors=True, seed=7)
+    return root

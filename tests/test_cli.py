@@ -110,3 +110,33 @@ def test_real_process_broken_schema_has_message_not_traceback(mini_schema: Path)
 def test_real_process_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout.startswith("statecollect ")
+
+
+def test_init_generate_and_demo_through_the_cli(tmp_path: Path) -> None:
+    root = tmp_path / "采集"
+    result = runner.invoke(app, ["init", str(root), "--year", "2020", "--school", "测试学院", "--type", "综合院校",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["created"]
+    result = runner.invoke(app, ["generate", "--dir", str(root), "--dept", "图书馆", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [book] = json.loads(result.output)["workbooks"]
+    assert book["department"] == "图书馆" and Path(book["file"]).is_file()
+
+
+def test_init_with_a_bad_school_type_says_why() -> None:
+    result = runner.invoke(app, ["init", "x", "--year", "2020", "--school", "某", "--type", "火星院校"])
+    assert result.exit_code != 0
+
+
+def test_generate_outside_a_collection_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("generate", "--dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "不是采集文件夹" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_json(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", str(tmp_path / "demo"), "--format", "json", "--inject-errors"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["departments"] >= 10 and len(data["faults"]) >= 13

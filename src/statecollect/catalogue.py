@@ -6,12 +6,14 @@ numbers) so the terminal view and ``--format json`` show the very same content.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from statecollect.errors import UserError
 from statecollect.schema import (
     CHECK_KIND_LABELS,
     FIELD_TYPE_LABELS,
@@ -47,11 +49,12 @@ ANCHOR_LABELS: dict[str, str] = {
 }
 
 
-class TableNotFound(LookupError):
-    """No table matches what the user typed; ``suggestions`` lists close matches."""
+class TableNotFound(UserError, LookupError):
+    """No table matches what the user typed; the hint lists close matches."""
 
     def __init__(self, query: str, suggestions: list[str]) -> None:
-        super().__init__(query)
+        hint = "可能是：" + "、".join(suggestions) if suggestions else "用 statecollect schema list 查看全部表号"
+        super().__init__(f"找不到数据表 “{query}”", hint)
         self.query = query
         self.suggestions = suggestions
 
@@ -68,6 +71,14 @@ class Catalogue:
     @property
     def base_tables(self) -> tuple[Table, ...]:
         return tuple(table for table in self.tables if table.base)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of every table's template columns: changes whenever a template would."""
+        digest = hashlib.sha256(self.schema_set.edition.encode("utf-8"))
+        for table in self.tables:
+            digest.update("\x1e".join((table.id, *(field.header for field in table.template_fields))).encode("utf-8"))
+        return digest.hexdigest()[:12]
 
     def code_list(self, list_id: str) -> CodeList:
         return self.schema_set.code_lists[list_id]

@@ -17,9 +17,22 @@ import typer
 from rich.console import Console, RenderableType
 
 from statecollect import __version__
-from statecollect.catalogue import TableNotFound, load_catalogue
-from statecollect.render import findings_table, schema_listing, table_description
+from statecollect.catalogue import load_catalogue
+from statecollect.collection import init_collection
+from statecollect.demo import build_demo
+from statecollect.errors import UserError
+from statecollect.generate import run_generate
+from statecollect.render import (
+    demo_summary,
+    findings_table,
+    generate_summary,
+    init_summary,
+    progress_bar,
+    schema_listing,
+    table_description,
+)
 from statecollect.schema_loader import SchemaLoadError, check_schema_dir, default_schema_dir
+from statecollect.task_split import SplitError
 
 __all__ = ["app", "main"]
 
@@ -89,6 +102,63 @@ def root(
     """本科教学基本状态数据采集工具。"""
 
 
+DirOption = Annotated[
+    Path, typer.Option("--dir", "-d", help="采集文件夹（含 collection.yaml），默认为当前文件夹。")
+]
+
+
+@app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="新建采集所用的文件夹。")],
+    year: Annotated[int, typer.Option("--year", help="采集年份，如 2020。")],
+    school: Annotated[str, typer.Option("--school", help="学校全称。")],
+    school_type: Annotated[str, typer.Option("--type", help="学校性质，如 综合院校、艺术院校（平台代码表中的名称）。")],
+    edition: EditionOption = "2020",
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """新建一轮采集：collection.yaml（学校、年份、统计时间、各阶段截止日期、密钥）、任务分解表.xlsx 和各文件夹。已有文件不会被覆盖。"""
+    result = init_collection(directory, year=year, school=school, school_type=school_type, edition=edition)
+    emit(output, result.to_dict(), init_summary)
+
+
+@app.command("generate")
+def generate(
+    directory: DirOption = Path("."),
+    departments: Annotated[
+        list[str] | None, typer.Option("--dept", help="只为这些部门生成（可重复），默认为任务分解表中的全部责任部门。")
+    ] = None,
+    base: Annotated[
+        Path | None, typer.Option("--base", help="已汇总的总表或基础数据表文件：据此给引用列加上真实键值下拉，并预填本部门已有数据。")
+    ] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """按任务分解表为每个部门生成只含其负责数据表的填报表（在“下发”文件夹中）。"""
+    with progress_bar("生成填报表") as advance:
+        result = run_generate(directory, departments=departments, base_path=base, progress=advance)
+    emit(output, result.to_dict(), generate_summary)
+
+
+class DemoScale(StrEnum):
+    SMALL = "small"
+    LARGE = "large"
+
+
+@app.command("demo")
+def demo(
+    directory: Annotated[Path, typer.Argument(help="放置演示采集的新文件夹。")],
+    scale: Annotated[DemoScale, typer.Option("--scale", help="small：约 3 千名学生；large：3 万余名学生、3 千余名教职工、40 个部门。")] = DemoScale.SMALL,
+    inject_errors: Annotated[bool, typer.Option("--inject-errors", help="在交回的填报表中埋入一组已知错误，并写出答案清单。")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子：相同种子生成相同数据。")] = 2020,
+    replace: Annotated[bool, typer.Option("--replace", help="文件夹中已有演示学校时，先删除再重新生成（真实采集不会被删除）。")] = False,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """生成一所模拟学校（星海传媒学院）的完整采集：各部门已填好的填报表放在“回收”文件夹，可直接用于校验、汇总等演示。"""
+    with progress_bar("生成演示学校") as advance:
+        result = build_demo(directory, scale=scale.value, inject_errors=inject_errors, seed=seed, replace=replace,
+                            progress=advance)
+    emit(output, result.to_dict(), demo_summary)
+
+
 @schema_app.command("list")
 def schema_list(
     edition: EditionOption = "2020",
@@ -154,10 +224,14 @@ def report_failure(exc: BaseException) -> int:
         # typer's own usage errors (unknown command, bad option value) carry their text
         show()
         return EXIT_USAGE
-    if isinstance(exc, TableNotFound):
-        hint = "可能是：" + "、".join(exc.suggestions) if exc.suggestions else "用 statecollect schema list 查看全部表号"
-        err_console.print(f"[bold red]错误：[/bold red]找不到数据表 “{exc.query}”")
-        err_console.print(f"[dim]建议：{hint}[/dim]")
+    if isinstance(exc, UserError):
+        err_console.print(f"[bold red]错误：[/bold red]{exc.message}")
+        if exc.hint:
+            err_console.print(f"[dim]建议：{exc.hint}[/dim]")
+        return EXIT_USAGE
+    if isinstance(exc, SplitError):
+        err_console.print(findings_table(exc.findings, f"任务分解表有 {len(exc.findings)} 个问题"))
+        err_console.print("[dim]建议：在 Excel/WPS 中按上表修正任务分解表后重试。[/dim]")
         return EXIT_USAGE
     if isinstance(exc, SchemaLoadError):
         err_console.print(findings_table(exc.problems[:20], f"架构有 {len(exc.problems)} 个问题，无法使用"))

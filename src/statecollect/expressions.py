@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Node",
     "Scope",
     "compile_expression",
+    "compile_node",
     "field_refs",
     "parse",
     "STAT_VARIABLES",
@@ -633,6 +635,12 @@ def _compile_call(node: Call, default_table: str) -> Evaluator:
     return aggregate
 
 
+@lru_cache(maxsize=4096)
+def compile_node(node: Node, default_table: str) -> Evaluator:
+    """Compile a parsed tree; the result maps an :class:`EvalContext` to a value."""
+    return _compile(node, default_table)
+
+
 def compile_expression(source: str, default_table: str) -> Evaluator:
     """Parse and compile ``source``; the result maps an :class:`EvalContext` to a value."""
-    return _compile(parse(source), default_table)
+    return compile_node(parse(source), default_table)

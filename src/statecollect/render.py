@@ -5,16 +5,27 @@ The library returns plain data; this module only lays it out. Nothing here print
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from statecollect.findings import SEVERITY_LABELS, Finding, Severity
 
-__all__ = ["findings_table", "schema_listing", "table_description", "yes"]
+__all__ = [
+    "demo_summary",
+    "findings_table",
+    "generate_summary",
+    "init_summary",
+    "progress_bar",
+    "schema_listing",
+    "table_description",
+    "yes",
+]
 
 
 def yes(flag: bool) -> str:
@@ -89,6 +100,50 @@ def _checks_grid(checks: Iterable[dict[str, Any]]) -> RichTable:
         kind = check["kind"] + ("（警告）" if check["severity"] == Severity.WARNING.value else "")
         grid.add_row(check["id"], kind, check["rule"], check["message"])
     return grid
+
+
+def init_summary(result: dict[str, Any]) -> RenderableType:
+    grid = _grid(f"采集文件夹：{result['root']}", ("文件", "状态"))
+    for path in result["created"]:
+        grid.add_row(path, Text("已创建", style="green"))
+    for path in result["kept"]:
+        grid.add_row(path, Text("已存在，未改动", style="yellow"))
+    steps = Text("下一步：用 Excel/WPS 编辑“任务分解表.xlsx”（责任部门、填报员、审核员、截止日期），"
+                 "然后运行 statecollect generate 生成各部门填报表。")
+    return Group(grid, steps)
+
+
+def generate_summary(result: dict[str, Any]) -> RenderableType:
+    grid = _grid(f"已生成 {len(result['workbooks'])} 个部门填报表", ("部门", "数据表", "预填行数", "文件"))
+    for book in result["workbooks"]:
+        grid.add_row(book["department"], str(len(book["tables"])), str(book["prefilled_rows"]), book["file"])
+    return grid
+
+
+def demo_summary(result: dict[str, Any]) -> RenderableType:
+    lines = [
+        Text(f"演示学校已生成：{result['root']}", style="bold green"),
+        Text(f"{result['tables']} 张数据表，共 {result['rows']} 行；{result['departments']} 个部门的填报表已放入“回收”文件夹。"),
+    ]
+    if result["faults"]:
+        grid = _grid(f"埋入的 {len(result['faults'])} 个已知错误（答案见 示例数据/answer_key.json）", ("文件", "工作表", "单元格", "规则", "说明"))
+        for fault in result["faults"]:
+            grid.add_row(fault["file"], fault["sheet"], fault["cell"] or "", fault["rule"], fault["what"])
+        lines.append(grid)
+    return Group(*lines)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[str], None]]:
+    """A transient progress display; yields a callback that names the item being worked on."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
+                  console=Console(stderr=True)) as progress:
+        task = progress.add_task(description, total=None)
+
+        def advance(item: str) -> None:
+            progress.update(task, description=f"{description}：{item}", advance=1)
+
+        yield advance
 
 
 def findings_table(findings: Sequence[Finding], title: str) -> RichTable:

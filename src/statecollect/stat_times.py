@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from statecollect.schema import TimeBasis
+from statecollect.schema import DateBound, TimeBasis
 
 __all__ = ["StatisticTimes"]
 
@@ -39,6 +39,14 @@ class StatisticTimes:
         if not isinstance(value, date):
             raise KeyError(name)
         return value
+
+    def bound(self, bound: DateBound) -> date:
+        """The date a schema's time bound stands for: a fixed date, or an anchor shifted by whole years."""
+        if bound.date is not None:
+            parts = [int(part) for part in bound.date.split("-")] + [1, 1]
+            return date(parts[0], parts[1], parts[2])
+        anchor = self.anchor(bound.anchor or "snapshot")
+        return anchor.replace(year=anchor.year + bound.years, day=min(anchor.day, 28) if anchor.month == 2 else anchor.day)
 
     def variables(self) -> dict[str, object]:
         """The ``$``-variables of the expression language."""

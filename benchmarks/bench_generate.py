@@ -1,0 +1,77 @@
+"""Benchmark: `statecollect generate` for 40 departments holding all tables, and the large demo school.
+
+Each case runs as a whole `statecollect` process, timed from outside; peak memory is the
+child's maximum resident set size. Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_generate.py
+
+Target (issue 3): generate < 10 s.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from statecollect.catalogue import load_catalogue
+from statecollect.collection import init_collection, open_workspace
+from statecollect.demo import spread_split
+from statecollect.task_split import TaskSplit, read_split_workbook, write_split_workbook
+
+TARGET_SECONDS = 10.0
+
+
+def run(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of one statecollect process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "statecollect", *args], check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) / 1024
+
+
+def forty_departments(root: Path) -> int:
+    init_collection(root, year=2020, school="基准大学", school_type="综合院校")
+    workspace = open_workspace(root)
+    catalogue = load_catalogue()
+    split = spread_split(read_split_workbook(workspace.split_path, catalogue), catalogue)
+    write_split_workbook(split, workspace.split_path, catalogue, workspace.collection.times)
+    return len(split.departments())
+
+
+def one_department_with_everything(root: Path) -> int:
+    init_collection(root, year=2020, school="基准大学", school_type="综合院校")
+    workspace = open_workspace(root)
+    catalogue = load_catalogue()
+    split = read_split_workbook(workspace.split_path, catalogue)
+    everything = TaskSplit(tuple(replace(item, collected=True, responsible="数据办公室") for item in split.assignments))
+    write_split_workbook(everything, workspace.split_path, catalogue, workspace.collection.times)
+    return len(everything.collected())
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as temp:
+        root = Path(temp) / "forty"
+        departments = forty_departments(root)
+        tables = len(read_split_workbook(root / "任务分解表.xlsx", load_catalogue()).collected())
+        seconds, peak = run(["generate", "--dir", str(root)])
+        print(f"generate: {departments} departments, {tables} tables: {seconds:.2f} s, peak {peak:.0f} MiB "
+              f"(target < {TARGET_SECONDS:.0f} s: {'met' if seconds < TARGET_SECONDS else 'MISSED'}, "
+              f"ratio {seconds / TARGET_SECONDS:.2f} of target)")
+        whole = Path(temp) / "whole"
+        tables = one_department_with_everything(whole)
+        seconds, peak = run(["generate", "--dir", str(whole)])
+        print(f"generate: 1 department holding all {tables} tables: {seconds:.2f} s, peak {peak:.0f} MiB")
+        demo_seconds, demo_peak = run(["demo", str(Path(temp) / "large"), "--scale", "large"])
+        files = len(list((Path(temp) / "large" / "回收").glob("*.xlsx")))
+        print(f"demo --scale large: {files} returned workbooks + {files} blank: {demo_seconds:.2f} s, peak {demo_peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Workbook writing primitives shared by every output: safe cells, styles, atomic saves.
+
+Every workbook the tool writes goes through :func:`save_atomically`, so a crash or a
+locked target never leaves half a file, and every department-supplied text goes
+through :func:`put`, so nothing a department typed turns into a formula.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.workbook import Workbook
+
+from statecollect.errors import UserError
+
+__all__ = [
+    "OutputError",
+    "FORMULA_TRIGGERS",
+    "STYLE",
+    "column_letter_width",
+    "put",
+    "save_atomically",
+    "sheet_title",
+    "write_atomically",
+]
+
+# a text cell beginning with one of these could be read as a formula by a spreadsheet
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+MAX_SHEET_TITLE = 31
+
+
+class OutputError(UserError):
+    """An output file that could not be written."""
+
+
+class _Styles:
+    """The few styles every workbook shares, so all outputs look alike."""
+
+    thin = Side(style="thin", color="A6A6A6")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    header_font = Font(bold=True, color="000000")
+    required_font = Font(bold=True, color="C00000")
+    title_font = Font(bold=True, size=14)
+    note_font = Font(italic=True, color="595959", size=9)
+    header_fill = PatternFill("solid", fgColor="D9E1F2")
+    required_fill = PatternFill("solid", fgColor="FCE4D6")
+    error_fill = PatternFill("solid", fgColor="FFC7CE")
+    warning_fill = PatternFill("solid", fgColor="FFEB9C")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+STYLE = _Styles()
+
+
+def put(cell: Cell, value: Any) -> Cell:
+    """Write ``value`` so that text stays text: a leading ``=``, ``+``, ``-``, ``@``, tab or CR never
+    becomes a formula, in this file or when someone later edits the cell."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def sheet_title(number: str, title: str) -> str:
+    """A valid, unique-looking sheet name: ``1-5-1 教职工基本信息`` cut to Excel's 31 characters."""
+    clean = _SHEET_FORBIDDEN.sub("_", f"{number} {title}").strip("'")
+    return clean[:MAX_SHEET_TITLE]
+
+
+def column_letter_width(texts: list[str], minimum: float = 8, maximum: float = 40) -> float:
+    """A column width that fits the given texts; CJK characters count double."""
+    longest = max((sum(2 if ord(char) > 0x2E80 else 1 for char in text) for text in texts), default=0)
+    return max(minimum, min(maximum, longest + 2))
+
+
+def write_atomically(path: Path, writer: Callable[[Path], None]) -> Path:
+    """Let ``writer`` fill a temporary file beside ``path``, then move it into place in one step."""
+    path = path.resolve()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise OutputError(f"无法在 {path.parent} 中写文件：{exc.strerror or exc}") from None
+    temp = Path(temp_name)
+    try:
+        writer(temp)
+        # mkstemp creates owner-only files; outputs are shared documents, so use the usual mode
+        os.chmod(temp, 0o666 & ~_current_umask())
+        os.replace(temp, path)
+    except PermissionError:
+        raise OutputError(f"无法写入 {path.name}：文件可能正在 Excel/WPS 中打开，或没有写权限。请关闭后重试。") from None
+    except IsADirectoryError:
+        raise OutputError(f"无法写入 {path}：同名的文件夹已存在。") from None
+    except OSError as exc:
+        raise OutputError(f"无法写入 {path.name}：{exc.strerror or exc}") from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def save_atomically(workbook: Workbook, path: Path) -> Path:
+    """Save ``workbook`` to ``path`` atomically (a temporary file, then a rename)."""
+    return write_atomically(path, lambda temp: workbook.save(temp))

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from statecollect.collection import COLLECTION_FILE, FOLDERS, SPLIT_FILE, CollectionError, init_collection, open_workspace
+
+
+def test_init_lays_out_the_round(collection_dir: Path) -> None:
+    assert (collection_dir / COLLECTION_FILE).is_file()
+    assert (collection_dir / SPLIT_FILE).is_file()
+    for name in FOLDERS.values():
+        assert (collection_dir / name).is_dir()
+    workspace = open_workspace(collection_dir)
+    collection = workspace.collection
+    assert (collection.school, collection.school_type, collection.year) == ("测试艺术学院", "艺术院校", 2020)
+    assert collection.deadlines.base_tables == date(2020, 10, 15)
+    assert collection.deadlines.collection.start == date(2020, 10, 9)
+    assert collection.deadlines.analysis.end == date(2020, 11, 10)
+    assert collection.times.academic_start == date(2019, 9, 1)
+    assert len(collection.secret) == 64
+
+
+def test_deadlines_follow_the_year(tmp_path: Path) -> None:
+    init_collection(tmp_path / "c", year=2023, school="某大学", school_type="综合院校")
+    collection = open_workspace(tmp_path / "c").collection
+    assert collection.deadlines.base_tables == date(2023, 10, 15)
+    assert collection.times.snapshot == date(2023, 9, 30)
+
+
+def test_init_never_overwrites(collection_dir: Path) -> None:
+    settings = collection_dir / COLLECTION_FILE
+    split = collection_dir / SPLIT_FILE
+    settings.write_text(settings.read_text(encoding="utf-8").replace("base_tables: 2020-10-15", "base_tables: 2020-10-16"),
+                        encoding="utf-8")
+    before = (settings.read_bytes(), split.read_bytes())
+    result = init_collection(collection_dir, year=2021, school="别的学校", school_type="综合院校")
+    assert result.created == [] and set(result.kept) == {settings, split}
+    assert (settings.read_bytes(), split.read_bytes()) == before
+    assert open_workspace(collection_dir).collection.deadlines.base_tables == date(2020, 10, 16)
+
+
+def test_secrets_differ_between_collections(tmp_path: Path) -> None:
+    init_collection(tmp_path / "a", year=2020, school="甲", school_type="综合院校")
+    init_collection(tmp_path / "b", year=2020, school="乙", school_type="综合院校")
+    assert open_workspace(tmp_path / "a").collection.secret != open_workspace(tmp_path / "b").collection.secret
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"school_type": "艺术学院"}, "学校性质"), ({"school": "  "}, "学校名称"), ({"year": 20}, "采集年份")],
+)
+def test_init_rejects_bad_settings(tmp_path: Path, kwargs: dict, message: str) -> None:
+    settings = {"year": 2020, "school": "某大学", "school_type": "综合院校", **kwargs}
+    with pytest.raises(CollectionError, match=message):
+        init_collection(tmp_path / "c", **settings)
+    assert not (tmp_path / "c" / COLLECTION_FILE).exists()
+
+
+def test_workspace_is_found_from_a_subfolder(collection_dir: Path) -> None:
+    assert open_workspace(collection_dir / FOLDERS["returns"]).root == collection_dir.resolve()
+
+
+def test_not_a_collection(tmp_path: Path) -> None:
+    with pytest.raises(CollectionError, match="不是采集文件夹"):
+        open_workspace(tmp_path)
+
+
+def test_edited_settings_are_validated_with_lines(collection_dir: Path) -> None:
+    settings = collection_dir / COLLECTION_FILE
+    settings.write_text(settings.read_text(encoding="utf-8").replace("base_tables: 2020-10-15", "base_tables: 10月15日"),
+                        encoding="utf-8")
+    with pytest.raises(CollectionError) as caught:
+        open_workspace(collection_dir)
+    assert "第 9 行" in caught.value.message and "base_tables" in caught.value.message
