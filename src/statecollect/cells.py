@@ -40,7 +40,7 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _YEAR_TEXT = re.compile(r"^(\d{4})\s*年?$")
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_NUMBER_WITH_NOISE = re.compile(r"^[+-]?[\d,，]+(\.\d+)?\s*[^\d\s.,，]{0,4}$")
+_NUMBER_TOKEN = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _PATTERNS: dict[FieldType, tuple[re.Pattern[str], str]] = {
     FieldType.URL: (re.compile(r"^(https?://)?[\w.-]+\.[a-zA-Z]{2,}(:\d+)?(/\S*)?$"), "网址，如 http://www.example.edu.cn"),
     FieldType.EMAIL: (re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$"), "电子邮箱，如 name@example.edu.cn"),
@@ -135,10 +135,9 @@ _TEXTUAL = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CODE, Field
 def _number_from_text(text: str) -> tuple[float | None, CellIssue | None]:
     if _NUMBER_TEXT.match(text):
         return float(text), _warning("cell.number_as_text", f"数字“{text}”以文本形式保存", "可在 Excel 中“转换为数字”，不改也能识别")
-    if _NUMBER_WITH_NOISE.match(text):
-        digits = re.sub(r"[^\d.+-]", "", text)
-        if digits and _NUMBER_TEXT.match(digits):
-            return None, _error("cell.number_with_text", f"数字中含单位或分隔符：“{shorten(text)}”", f"只填数字，如 {digits}")
+    numbers = _NUMBER_TOKEN.findall(text.replace(",", "").replace("，", ""))
+    if len(numbers) == 1 and len(text) - len(numbers[0]) <= 6:
+        return None, _error("cell.number_with_text", f"数字中含单位、文字或分隔符：“{shorten(text)}”", f"只填数字，如 {numbers[0]}")
     return None, _error("cell.not_a_number", f"“{shorten(text)}”不是数字", "请填写数字；没有数据请留空")
 
 

@@ -178,12 +178,16 @@ class Engine:
         ``known`` holds already collected tables (typed rows) used for references when a
         table is not part of the batch.
         """
-        tables: dict[str, Sequence[Record]] = dict(known or {})
-        tables.update({checked.table.id: checked.rows for checked in batch})
+        delivered: dict[str, list[Record]] = {}
+        for checked in batch:
+            delivered.setdefault(checked.table.id, []).extend(checked.rows)
+        tables: dict[str, Sequence[Record]] = {**(known or {}), **delivered}
         findings: list[Finding] = []
         for checked in batch:
+            # the same table may come from several files: references see all of them, own checks only this one
+            own = tables if len(delivered[checked.table.id]) == len(checked.rows) else {**tables, checked.table.id: checked.rows}
             for check in checked.table.checks:
-                findings.extend(self.run_check(check, checked, tables))
+                findings.extend(self.run_check(check, checked, own))
         return findings
 
     def run_check(self, check: Check, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:

@@ -30,9 +30,11 @@ from statecollect.render import (
     progress_bar,
     schema_listing,
     table_description,
+    validation_summary,
 )
 from statecollect.schema_loader import SchemaLoadError, check_schema_dir, default_schema_dir
 from statecollect.task_split import SplitError
+from statecollect.validate import validate
 
 __all__ = ["app", "main"]
 
@@ -136,6 +138,23 @@ def generate(
     with progress_bar("生成填报表") as advance:
         result = run_generate(directory, departments=departments, base_path=base, progress=advance)
     emit(output, result.to_dict(), generate_summary)
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[list[Path] | None, typer.Argument(help="要校验的文件或文件夹（.xlsx、.xlsm、.xls）；在采集文件夹中默认为“回收”文件夹。", show_default=False)] = None,
+    directory: Annotated[Path | None, typer.Option("--dir", "-d", help="采集文件夹（含 collection.yaml）；默认由文件所在位置推断。", show_default=False)] = None,
+    year: Annotated[int | None, typer.Option("--year", help="不在采集文件夹中时，指定采集年份（如 2020），文件作为一批单独校验。", show_default=False)] = None,
+    feedback: Annotated[Path | None, typer.Option("--feedback", help="标注了问题的反馈副本放在哪个文件夹；默认为采集的“反馈”文件夹。", show_default=False)] = None,
+    no_feedback: Annotated[bool, typer.Option("--no-feedback", help="只校验，不生成反馈副本。")] = False,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """校验交回的填报表：结构、每个单元格、表内与跨表规则；为每个文件生成标注了问题的反馈副本。退出码：0 无错误，1 有错误，2 用法错误或没有可读文件。"""
+    with progress_bar("校验") as advance:
+        report = validate(list(paths or []), root=directory, year=year, write_feedback=not no_feedback,
+                          feedback_dir=feedback, progress=advance)
+    emit(output, report.to_dict(), validation_summary)
+    raise typer.Exit(report.exit_code)
 
 
 class DemoScale(StrEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from statecollect.catalogue import Catalogue, describe_constraints, load_catalogue
-from statecollect.collection import Workspace, open_workspace
+from statecollect.collection import Collection, Workspace, open_workspace
 from statecollect.errors import UserError
 from statecollect.schema import (
     FIELD_TYPE_LABELS,
@@ -50,6 +50,7 @@ __all__ = [
     "META_SHEET",
     "BaseData",
     "base_from_workbook",
+    "build_department_workbook",
     "generate_workbooks",
     "run_generate",
     "workbook_name",
@@ -159,7 +160,7 @@ def generate_workbooks(
     for department in wanted:
         if progress:
             progress(department)
-        builder = _WorkbookBuilder(workspace, catalogue, department, split.tables_of(department), base or BaseData())
+        builder = _WorkbookBuilder(workspace.collection, catalogue, department, split.tables_of(department), base or BaseData())
         path = save_atomically(builder.build(), target / workbook_name(workspace.collection.year, department))
         result.workbooks.append(DepartmentWorkbook(department, path, builder.table_ids, builder.prefilled_rows))
     return result
@@ -168,11 +169,19 @@ def generate_workbooks(
 # --------------------------------------------------------------------------- the builder
 
 
+def build_department_workbook(
+    collection: Collection, catalogue: Catalogue, department: str, assignments: list[Assignment], base: BaseData
+) -> tuple[Workbook, dict[str, str]]:
+    """A department workbook in memory (and its table id → sheet name map), for callers that add to it."""
+    builder = _WorkbookBuilder(collection, catalogue, department, assignments, base)
+    return builder.build(), builder.sheet_names
+
+
 class _WorkbookBuilder:
     def __init__(
-        self, workspace: Workspace, catalogue: Catalogue, department: str, assignments: list[Assignment], base: BaseData
+        self, collection: Collection, catalogue: Catalogue, department: str, assignments: list[Assignment], base: BaseData
     ) -> None:
-        self.collection = workspace.collection
+        self.collection = collection
         self.catalogue = catalogue
         self.department = department
         self.assignments = assignments
@@ -341,6 +350,13 @@ NUMBER_FORMATS: dict[FieldType, str] = {
 }
 
 
+def _number_format(field_: Field, value: Any) -> str:
+    """The cell format for a value: the field's, except that dates a department typed stay readable as dates."""
+    if isinstance(value, date):
+        return "yyyy-mm" if field_.type is FieldType.YEAR_MONTH else "yyyy-mm-dd"
+    return NUMBER_FORMATS[field_.type]
+
+
 def _style_header(sheet: Worksheet, row: int, column: int, text: str, *, required: bool, note: str | None) -> None:
     cell = put(sheet.cell(row, column), text)
     cell.font = STYLE.required_font if required else STYLE.header_font
@@ -371,8 +387,8 @@ class _ListSheet:
             self.sheet.add_data_validation(validation)
         for row_number, row in enumerate(rows, start=2):
             for column, field_ in enumerate(self.fields, start=1):
-                cell = put(self.sheet.cell(row_number, column), row.get(field_.header))
-                cell.number_format = NUMBER_FORMATS[field_.type]
+                value = row.get(field_.header)
+                put(self.sheet.cell(row_number, column), value).number_format = _number_format(field_, value)
         self.sheet.freeze_panes = "B2"
         self.sheet.row_dimensions[1].height = 36
         _print_setup(self.sheet, landscape=len(self.fields) > 6)
@@ -399,7 +415,7 @@ class _FormSheet:
         for row, field_ in enumerate(self.table.template_fields, start=2):
             _style_header(self.sheet, row, 1, field_.header, required=field_.required, note=None)
             value = put(self.sheet.cell(row, 2), record.get(field_.header))
-            value.number_format = NUMBER_FORMATS[field_.type]
+            value.number_format = _number_format(field_, value.value)
             value.border = STYLE.border
             put(self.sheet.cell(row, 3), field_.unit or "").border = STYLE.border
             note = put(self.sheet.cell(row, 4), _help_text(field_))

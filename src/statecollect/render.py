@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -24,6 +25,7 @@ __all__ = [
     "progress_bar",
     "schema_listing",
     "table_description",
+    "validation_summary",
     "yes",
 ]
 
@@ -131,6 +133,29 @@ def demo_summary(result: dict[str, Any]) -> RenderableType:
             grid.add_row(fault["file"], fault["sheet"], fault["cell"] or "", fault["rule"], fault["what"])
         lines.append(grid)
     return Group(*lines)
+
+
+def validation_summary(result: dict[str, Any]) -> RenderableType:
+    files = _grid(f"校验结果：{len(result['files'])} 个文件，错误 {result['errors']} 个，警告 {result['warnings']} 个",
+                  ("文件", "部门", "数据表", "错误", "警告", "反馈副本"))
+    for file in result["files"]:
+        tables = "无法读取" if not file["readable"] else "、".join(table["table"] for table in file["tables"]) or "—"
+        files.add_row(Path(file["file"]).name, file["department"] or "—", tables,
+                      Text(str(file["errors"]), style="red" if file["errors"] else "green"),
+                      Text(str(file["warnings"]), style="yellow" if file["warnings"] else ""),
+                      Path(file["feedback"]).name if file["feedback"] else "")
+    parts: list[RenderableType] = [files]
+    shown = [finding for finding in result["findings"] if finding["severity"] == "error"][:40]
+    if shown:
+        details = _grid(f"错误（显示前 {len(shown)} 个，全部见反馈副本或 --format json）", ("位置", "问题", "修改建议"))
+        for finding in shown:
+            place = " › ".join(str(part) for part in (finding["file"], finding["sheet"], finding["cell"] or
+                                                      (f"第 {finding['row']} 行" if finding["row"] else None)) if part)
+            details.add_row(place, finding["message"], finding["hint"])
+        parts.append(details)
+    verdict = "没有发现错误。" if not result["errors"] else "请把反馈副本发回各部门修改后重新交回。"
+    parts.append(Text(verdict, style="green" if not result["errors"] else "bold"))
+    return Group(*parts)
 
 
 @contextmanager

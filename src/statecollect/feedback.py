@@ -1,0 +1,164 @@
+"""Annotated feedback copies: the department's values in a fresh template, problems marked.
+
+The copy is built anew from the template and the returned values — never by re-saving
+the department's file — so nothing of theirs is silently dropped or changed: columns the
+template lacks are kept at the right, marked as not collected. Offending cells are
+coloured and carry a comment; an 错误清单 sheet lists every finding with a link to its
+cell. The original file is never touched.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from statecollect.catalogue import Catalogue
+from statecollect.collection import Collection, Deadlines
+from statecollect.findings import SEVERITY_LABELS, Finding, Severity
+from statecollect.generate import BaseData, build_department_workbook
+from statecollect.schema import Shape
+from statecollect.task_split import Assignment
+from statecollect.workbook_io import STYLE, put, save_atomically
+
+if TYPE_CHECKING:
+    from statecollect.validate import FileReport, TableReport, ValidationReport
+
+__all__ = ["FINDINGS_SHEET", "feedback_name", "write_feedback_copies"]
+
+FINDINGS_SHEET = "错误清单"
+_EXTRA_FILL = PatternFill("solid", fgColor="E7E6E6")
+
+
+def feedback_name(original: Path) -> str:
+    return f"反馈_{original.stem}.xlsx"
+
+
+def write_feedback_copies(
+    report: ValidationReport,
+    catalogue: Catalogue,
+    collection: Collection | None,
+    target: Path,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Write one annotated copy per readable file that holds tables into ``target``."""
+    owner = collection or _standalone_collection(report.year)
+    for file in report.files:
+        if not file.readable or not file.tables:
+            continue
+        if progress:
+            progress(f"反馈 {file.path.name}")
+        workbook, sheets = _fresh_copy(file, catalogue, owner)
+        cells = _CellMap(file, sheets)
+        _mark_cells(workbook, file.findings, cells)
+        _findings_sheet(workbook, file, cells)
+        file.feedback = save_atomically(workbook, target / feedback_name(file.path))
+
+
+def _standalone_collection(year: int) -> Collection:
+    # outside a collection there is no secret: the copy is signed with a throwaway one
+    return Collection(school="（未指定学校）", school_type="综合院校", year=year, edition="2020",
+                      deadlines=Deadlines.for_year(year), secret=secrets.token_hex(32))
+
+
+def _fresh_copy(file: FileReport, catalogue: Catalogue, collection: Collection) -> tuple[Workbook, dict[str, str]]:
+    assignments = [Assignment(table.table.id, True, file.department, (), None, None, collection.deadline_for(table.table.base))
+                   for table in file.tables]
+    base = BaseData({table.table.id: table.records for table in file.tables})
+    workbook, sheets = build_department_workbook(collection, catalogue, file.department or "（未识别部门）", assignments, base)
+    for table in file.tables:
+        if table.extra_columns and table.table.shape is Shape.LIST:
+            _keep_extra_columns(workbook[sheets[table.table.id]], table)
+    return workbook, sheets
+
+
+def _keep_extra_columns(sheet: Worksheet, table: TableReport) -> None:
+    first = len(table.table.template_fields) + 1
+    for offset, (name, values) in enumerate(table.extra_columns.items()):
+        column = first + offset
+        header = put(sheet.cell(1, column), f"{name}（模板外，不采集）")
+        header.fill, header.font = _EXTRA_FILL, Font(italic=True, color="595959")
+        sheet.column_dimensions[get_column_letter(column)].width = 18
+        for row, value in enumerate(values, start=2):
+            put(sheet.cell(row, column), value)
+
+
+@dataclass
+class _CellMap:
+    """Where a finding about the returned file sits in the fresh copy."""
+
+    file: FileReport
+    sheets: dict[str, str]
+
+    def table_of(self, finding: Finding) -> TableReport | None:
+        return next((table for table in self.file.tables if table.table.number == finding.location.table), None)
+
+    def locate(self, finding: Finding) -> tuple[str, str | None] | None:
+        table = self.table_of(finding)
+        if table is None:
+            return None
+        sheet = self.sheets[table.table.id]
+        headers = [field.header for field in table.table.template_fields]
+        column = finding.location.column
+        if column not in headers:
+            return sheet, None
+        position = headers.index(column)
+        if table.table.shape is Shape.FORM:
+            return sheet, f"B{position + 2}"
+        row = finding.location.row
+        if row is None or row not in table.row_numbers:
+            return sheet, f"{get_column_letter(position + 1)}1"
+        return sheet, f"{get_column_letter(position + 1)}{table.row_numbers.index(row) + 2}"
+
+
+def _mark_cells(workbook: Workbook, findings: Sequence[Finding], cells: _CellMap) -> None:
+    notes: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        place = cells.locate(finding)
+        if place is not None and place[1] is not None:
+            notes[(place[0], place[1])].append(finding)
+    for (sheet_name, cell_ref), items in notes.items():
+        cell = workbook[sheet_name][cell_ref]
+        worst = Severity.ERROR if any(item.severity is Severity.ERROR for item in items) else Severity.WARNING
+        cell.fill = STYLE.error_fill if worst is Severity.ERROR else STYLE.warning_fill
+        text = "\n".join(f"【{SEVERITY_LABELS[item.severity]}】{item.message}\n建议：{item.hint}" for item in items)
+        cell.comment = Comment(text[:2000], "statecollect", width=320, height=60 + 40 * min(len(items), 6))
+
+
+def _findings_sheet(workbook: Workbook, file: FileReport, cells: _CellMap) -> None:
+    sheet = workbook.create_sheet(FINDINGS_SHEET, index=1)
+    errors, warnings = file.count(Severity.ERROR), file.count(Severity.WARNING)
+    title = put(sheet.cell(1, 1), f"错误清单：{file.path.name}，错误 {errors} 个，警告 {warnings} 个")
+    title.font = STYLE.title_font
+    put(sheet.cell(2, 1), "红色单元格为错误，黄色为警告；点击“位置”可跳到对应单元格，鼠标移到单元格上可看说明。改正后请交回本文件。")
+    headers = ("序号", "级别", "数据表", "位置", "列", "问题", "修改建议", "规则")
+    for column, text in enumerate(headers, start=1):
+        cell = put(sheet.cell(4, column), text)
+        cell.font, cell.fill, cell.border = STYLE.header_font, STYLE.header_fill, STYLE.border
+    ordered = sorted(file.findings, key=lambda item: (item.severity is not Severity.ERROR, item.location.table or "",
+                                                      item.location.row or 0))
+    for row, finding in enumerate(ordered, start=5):
+        place = cells.locate(finding)
+        where = f"{place[0]}!{place[1]}" if place and place[1] else (place[0] if place else finding.location.describe())
+        values = (row - 4, SEVERITY_LABELS[finding.severity], finding.location.table or "", where,
+                  finding.location.column or "", finding.message, finding.hint, finding.rule_id)
+        for column, value in enumerate(values, start=1):
+            put(sheet.cell(row, column), value).alignment = STYLE.wrap
+        level = sheet.cell(row, 2)
+        level.font = Font(bold=True, color="C00000" if finding.severity is Severity.ERROR else "9C5700")
+        if place and place[1]:
+            link = sheet.cell(row, 4)
+            link.hyperlink = f"#{quote_sheetname(place[0])}!{place[1]}"
+            link.style = "Hyperlink"
+    for letter, width in zip("ABCDEFGH", (6, 7, 9, 30, 16, 50, 44, 26), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A5"
