@@ -28,7 +28,7 @@ from statecollect.findings import SEVERITY_LABELS, Finding, Severity
 from statecollect.generate import BaseData, build_department_workbook
 from statecollect.schema import Shape
 from statecollect.task_split import Assignment
-from statecollect.workbook_io import STYLE, put, save_atomically
+from statecollect.workbook_io import STYLE, print_setup, put, save_atomically
 
 if TYPE_CHECKING:
     from statecollect.validate import FileReport, TableReport, ValidationReport
@@ -162,3 +162,5 @@ def _findings_sheet(workbook: Workbook, file: FileReport, cells: _CellMap) -> No
     for letter, width in zip("ABCDEFGH", (6, 7, 9, 30, 16, 50, 44, 26), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A5"
+    print_setup(sheet, landscape=True)
+    sheet.print_title_rows = "4:4"

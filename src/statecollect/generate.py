@@ -38,7 +38,7 @@ from statecollect.schema import (
 )
 from statecollect.signing import collection_id, sign
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook
-from statecollect.workbook_io import STYLE, column_letter_width, put, save_atomically, sheet_title
+from statecollect.workbook_io import STYLE, column_letter_width, print_setup, put, save_atomically, sheet_title
 from statecollect.workbook_read import find_table, read_sheets, records
 
 __all__ = [
@@ -391,7 +391,7 @@ class _ListSheet:
                 put(self.sheet.cell(row_number, column), value).number_format = _number_format(field_, value)
         self.sheet.freeze_panes = "B2"
         self.sheet.row_dimensions[1].height = 36
-        _print_setup(self.sheet, landscape=len(self.fields) > 6)
+        print_setup(self.sheet, landscape=len(self.fields) > 6)
         self.sheet.print_title_rows = "1:1"
 
     def width(self, field_: Field) -> float:
@@ -426,16 +426,7 @@ class _FormSheet:
         for letter, width in (("A", 30), ("B", 36), ("C", 10), ("D", 60)):
             self.sheet.column_dimensions[letter].width = width
         self.sheet.freeze_panes = "B2"
-        _print_setup(self.sheet, landscape=False)
-
-
-def _print_setup(sheet: Worksheet, *, landscape: bool) -> None:
-    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+        print_setup(self.sheet, landscape=False)
 
 
 class _CoverWriter:
@@ -477,7 +468,7 @@ class _CoverWriter:
         self.signatures()
         for letter, width in (("A", 16), ("B", 44), ("C", 8), ("D", 46), ("E", 12), ("F", 8)):
             self.sheet.column_dimensions[letter].width = width
-        _print_setup(self.sheet, landscape=True)
+        print_setup(self.sheet, landscape=True)
 
     def table_list(self, assignments: list[Assignment]) -> None:
         headers = ("表号", "表名", "形式", "统计时间", "截止日期", "基础表")

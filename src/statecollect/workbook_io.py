@@ -17,6 +17,7 @@ from typing import Any
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from statecollect.errors import UserError
 
@@ -25,6 +26,7 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "STYLE",
     "column_letter_width",
+    "print_setup",
     "put",
     "save_atomically",
     "sheet_title",
@@ -69,6 +71,16 @@ def put(cell: Cell, value: Any) -> Cell:
         cell.data_type = "s"
         cell.quotePrefix = True
     return cell
+
+
+def print_setup(sheet: Worksheet, *, landscape: bool) -> None:
+    """A4, fitted to the page width, page numbers in the footer: every sheet prints legibly."""
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def sheet_title(number: str, title: str) -> str:
