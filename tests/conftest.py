@@ -101,3 +101,13 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo") / "星海"
     build_demo(root, scale="small", inject_errors=True, seed=7)
     return root
+
+
+@pytest.fixture(scope="session")
+def clean_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo school exactly as generated: every returned workbook is correct."""
+    from statecollect.demo import build_demo
+
+    root = tmp_path_factory.mktemp("clean") / "星海"
+    build_demo(root, scale="small", seed=7)
+    return root

@@ -140,3 +140,24 @@ def test_demo_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["departments"] >= 10 and len(data["faults"]) >= 13
+
+
+def test_validate_json_equals_library_and_exit_code(demo_dir: Path, tmp_path: Path) -> None:
+    from statecollect.validate import validate
+
+    feedback = tmp_path / "fb"
+    result = runner.invoke(app, ["validate", "--dir", str(demo_dir), "--feedback", str(feedback), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == validate([], root=demo_dir, feedback_dir=feedback).to_dict()
+
+
+def test_validate_clean_school_exits_0_as_a_real_process(clean_demo_dir: Path, tmp_path: Path) -> None:
+    result = run_cli("validate", "--dir", str(clean_demo_dir), "--feedback", str(tmp_path / "fb"))
+    assert result.returncode == 0, result.stderr
+    assert "没有发现错误" in result.stdout
+
+
+def test_validate_unreadable_only_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "a.xlsx").write_bytes(b"")
+    result = runner.invoke(app, ["validate", str(tmp_path / "a.xlsx"), "--year", "2020", "--no-feedback"])
+    assert result.exit_code == 2

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -28,7 +28,7 @@ from statecollect.findings import SEVERITY_LABELS, Finding, Severity
 from statecollect.generate import BaseData, build_department_workbook
 from statecollect.schema import Shape
 from statecollect.task_split import Assignment
-from statecollect.workbook_io import STYLE, print_setup, put, save_atomically
+from statecollect.workbook_io import STYLE, link_to, print_setup, put, save_atomically
 
 if TYPE_CHECKING:
     from statecollect.validate import FileReport, TableReport, ValidationReport
@@ -156,9 +156,7 @@ def _findings_sheet(workbook: Workbook, file: FileReport, cells: _CellMap) -> No
         level = sheet.cell(row, 2)
         level.font = Font(bold=True, color="C00000" if finding.severity is Severity.ERROR else "9C5700")
         if place and place[1]:
-            link = sheet.cell(row, 4)
-            link.hyperlink = f"#{quote_sheetname(place[0])}!{place[1]}"
-            link.style = "Hyperlink"
+            link_to(sheet.cell(row, 4), place[0], place[1])
     for letter, width in zip("ABCDEFGH", (6, 7, 9, 30, 16, 50, 44, 26), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A5"

@@ -38,7 +38,7 @@ from statecollect.schema import (
 )
 from statecollect.signing import collection_id, sign
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook
-from statecollect.workbook_io import STYLE, column_letter_width, print_setup, put, save_atomically, sheet_title
+from statecollect.workbook_io import STYLE, column_letter_width, link_to, print_setup, put, save_atomically, sheet_title
 from statecollect.workbook_read import find_table, read_sheets, records
 
 __all__ = [
@@ -478,9 +478,7 @@ class _CoverWriter:
         times = self.builder.collection.times
         for table, item in zip(self.builder.tables, assignments, strict=True):
             sheet_name = self.builder.sheet_names[table.id]
-            number = put(self.sheet.cell(self.row, 1), table.number)
-            number.hyperlink = f"#{quote_sheetname(sheet_name)}!A1"
-            number.style = "Hyperlink"
+            link_to(put(self.sheet.cell(self.row, 1), table.number), sheet_name)
             self.line(None, table.title, "单条" if table.shape is Shape.FORM else "列表",
                       f"{TIME_BASIS_LABELS[table.time_basis]}：{times.describe(table.time_basis)}",
                       item.deadline.isoformat(), "★" if table.base else "")

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.cell.cell import Cell
+from openpyxl.utils import quote_sheetname
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -26,6 +28,7 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "STYLE",
     "column_letter_width",
+    "link_to",
     "print_setup",
     "put",
     "save_atomically",
@@ -81,6 +84,13 @@ def print_setup(sheet: Worksheet, *, landscape: bool) -> None:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def link_to(cell: Cell, sheet: str, reference: str = "A1") -> Cell:
+    """Make ``cell`` a link to a place inside the same workbook (an internal location, not a URL)."""
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(sheet)}!{reference}")
+    cell.style = "Hyperlink"
+    return cell
 
 
 def sheet_title(number: str, title: str) -> str:

@@ -1,0 +1,209 @@
+"""validate on real workbooks: the demo school, edited copies of it, and foreign files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import xlwt
+from openpyxl import Workbook, load_workbook
+
+from statecollect.collection import SPLIT_FILE
+from statecollect.demo import ANSWER_KEY_FILE
+from statecollect.errors import UserError
+from statecollect.findings import Severity
+from statecollect.generate import META_SHEET, workbook_name
+from statecollect.validate import ValidationReport, validate
+
+HR = workbook_name(2020, "人事处")
+LIBRARY = workbook_name(2020, "图书馆")
+STAFF_SHEET = "1-5-1 教职工基本信息"
+
+
+@pytest.fixture
+def school(clean_demo_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the clean demo collection, safe to edit."""
+    return Path(shutil.copytree(clean_demo_dir, tmp_path / "school"))
+
+
+def rules(report: ValidationReport, severity: Severity | None = None) -> set[str]:
+    return {f.rule_id for f in report.findings if severity is None or f.severity is severity}
+
+
+def edit_returned(root: Path, name: str, change) -> Path:  # noqa: ANN001 — a small callback
+    path = root / "回收" / name
+    workbook = load_workbook(path)
+    change(workbook)
+    workbook.save(path)
+    return path
+
+
+def test_clean_demo_has_no_error(clean_demo_dir: Path, tmp_path: Path) -> None:
+    report = validate([], root=clean_demo_dir, feedback_dir=tmp_path / "fb")
+    assert [f.location.describe() + " " + f.message for f in report.findings if f.severity is Severity.ERROR] == []
+    assert report.exit_code == 0
+    assert sum(len(file.tables) for file in report.files) >= 80
+
+
+def test_every_planted_fault_is_found(demo_dir: Path, tmp_path: Path) -> None:
+    report = validate([], root=demo_dir, feedback_dir=tmp_path / "fb")
+    key = json.loads((demo_dir / "示例数据" / ANSWER_KEY_FILE).read_text(encoding="utf-8"))
+    missed = [fault for fault in key if not any(
+        f.location.file == fault["file"] and f.location.sheet == fault["sheet"] and f.rule_id == fault["rule"]
+        and (fault["cell"] is None or f.location.cell == fault["cell"]) for f in report.findings)]
+    assert missed == []
+    assert report.exit_code == 1
+
+
+def test_findings_say_where_what_and_how(demo_dir: Path, tmp_path: Path) -> None:
+    report = validate([demo_dir / "回收" / HR], root=demo_dir, feedback_dir=tmp_path / "fb")
+    wrong_title = next(f for f in report.findings if f.rule_id == "cell.not_in_code_list")
+    where = wrong_title.location
+    assert (where.file, where.sheet, where.cell, where.column, where.row, where.table, where.department) == (
+        HR, STAFF_SHEET, "L5", "专业技术职称", 5, "1-5-1", "人事处")
+    assert "付教授" in wrong_title.message and "副教授" in wrong_title.hint
+
+
+def test_originals_are_untouched_and_copies_are_annotated(demo_dir: Path, tmp_path: Path) -> None:
+    original = demo_dir / "回收" / HR
+    before = hashlib.sha256(original.read_bytes()).hexdigest()
+    report = validate([original], root=demo_dir, feedback_dir=tmp_path / "fb")
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == before
+    copy = report.files[0].feedback
+    assert copy is not None and copy.parent == tmp_path / "fb"
+    workbook = load_workbook(copy)
+    assert workbook.sheetnames[1] == "错误清单"
+    cell = workbook[STAFF_SHEET]["L5"]
+    assert cell.value == "付教授" and "副教授" in cell.comment.text and cell.fill.fgColor.rgb.endswith("FFC7CE")
+    listing = workbook["错误清单"]
+    links = [row[3].hyperlink.location for row in listing.iter_rows(min_row=5) if row[3].hyperlink]
+    assert f"'{STAFF_SHEET}'!L5" in links
+    assert META_SHEET in workbook.sheetnames
+
+
+def test_extra_column_is_kept_in_the_copy(demo_dir: Path, tmp_path: Path) -> None:
+    research = workbook_name(2020, "科研处")
+    report = validate([demo_dir / "回收" / research], root=demo_dir, feedback_dir=tmp_path / "fb")
+    sheet = load_workbook(report.files[0].feedback)["3-5-3 教师发表的论文情况"]
+    headers = [cell.value for cell in sheet[1]]
+    assert "备注（模板外，不采集）" in headers
+
+
+def test_structure_problems(school: Path, tmp_path: Path) -> None:
+    def damage(workbook: Workbook) -> None:
+        sheet = workbook[STAFF_SHEET]
+        sheet.merge_cells("B3:C3")
+        sheet.row_dimensions[4].hidden = True
+        sheet["O6"] = "=1+1"
+        units = workbook["1-3 学校教学科研单位"]
+        units.insert_rows(1)
+        units["A1"] = "填表说明：本表由人事处填写"
+
+    path = edit_returned(school, HR, damage)
+    report = validate([path], root=school, feedback_dir=tmp_path / "fb")
+    found = {(f.rule_id, f.location.sheet, f.location.cell or f.location.row) for f in report.findings}
+    assert ("structure.merged_cells", STAFF_SHEET, "B3") in found
+    assert ("structure.hidden_data", STAFF_SHEET, 4) in found
+    assert ("structure.formula_no_value", STAFF_SHEET, "O6") in found
+    assert ("structure.header_moved", "1-3 学校教学科研单位", 2) in found
+    moved = [f for f in report.findings if f.location.sheet == "1-3 学校教学科研单位" and f.rule_id.startswith("cell.")]
+    assert moved == []  # the table is still read correctly below the moved header
+
+
+def test_reordered_and_missing_columns(school: Path, tmp_path: Path) -> None:
+    def shuffle(workbook: Workbook) -> None:
+        sheet = workbook["1-3 学校教学科研单位"]
+        for row in sheet.iter_rows():
+            row[0].value, row[1].value = row[1].value, row[0].value
+        sheet.delete_cols(4)
+
+    path = edit_returned(school, HR, shuffle)
+    report = validate([path], root=school, feedback_dir=tmp_path / "fb")
+    assert {"structure.column_order", "structure.column_missing"} <= rules(report)
+    assert not any(f.rule_id == "cell.required" and f.location.column == "单位号" for f in report.findings)
+
+
+def test_forged_foreign_and_other_year_files_are_refused(school: Path, clean_demo_dir: Path, tmp_path: Path) -> None:
+    def forge(workbook: Workbook) -> None:
+        meta = workbook[META_SHEET]
+        for row in meta.iter_rows():
+            if row[0].value == "department":
+                row[1].value = "教务处"
+
+    forged = edit_returned(school, LIBRARY, forge)
+    report = validate([forged], root=school, feedback_dir=tmp_path / "fb")
+    assert rules(report, Severity.ERROR) == {"file.forged"} and report.files[0].tables == []
+
+    other = tmp_path / "other"
+    from statecollect.demo import build_demo
+
+    build_demo(other, seed=3)
+    foreign = school / "回收" / "外校.xlsx"
+    shutil.copy(other / "回收" / LIBRARY, foreign)
+    report = validate([foreign], root=school, feedback_dir=tmp_path / "fb")
+    assert rules(report, Severity.ERROR) == {"file.foreign"}
+
+    def older(workbook: Workbook) -> None:
+        for row in workbook[META_SHEET].iter_rows():
+            if row[0].value == "year":
+                row[1].value = "2019"
+
+    report = validate([edit_returned(school, LIBRARY, older)], root=school, feedback_dir=tmp_path / "fb")
+    assert rules(report, Severity.ERROR) == {"file.other_year"}
+
+
+def test_tables_of_another_department_are_rejected(school: Path, tmp_path: Path) -> None:
+    split = school / SPLIT_FILE
+    workbook = load_workbook(split)
+    sheet = workbook["任务分解表"]
+    for row in sheet.iter_rows(min_row=3):
+        if row[0].value == "2-3-1":
+            row[5].value = "资产处"
+    workbook.save(split)
+    report = validate([school / "回收" / LIBRARY], root=school, feedback_dir=tmp_path / "fb")
+    rejected = [f for f in report.findings if f.rule_id == "structure.table_not_assigned"]
+    assert [f.location.table for f in rejected] == ["2-3-1"]
+    assert [table.table.number for table in report.files[0].tables] == ["2-3-2"]
+
+
+def test_unreadable_files_get_a_message_and_exit_2(tmp_path: Path) -> None:
+    fake = tmp_path / "学生.xls"
+    fake.write_text("<html><table><tr><td>学号</td></tr></table></html>", encoding="utf-8")
+    report = validate([fake], year=2020, feedback_dir=tmp_path / "fb")
+    [finding] = report.findings
+    assert finding.rule_id == "file.unreadable" and "网页" in finding.message and "另存为" in finding.hint
+    assert report.exit_code == 2
+
+
+def test_standalone_batch_with_platform_style_files(tmp_path: Path) -> None:
+    units = Workbook()
+    sheet = units.active
+    sheet.title = "Sheet1"
+    sheet.append(["教学科研单位名称", "单位号", "单位职能", "单位负责人"])
+    sheet.append(["音乐学院", "0201", "教学院系", "张三"])
+    units.save(tmp_path / "units.xlsx")
+    old = xlwt.Workbook()
+    majors = old.add_sheet("专业")
+    headers = ["校内专业代码", "校内专业名称", "专业名称", "专业代码", "代码版本", "所属单位名称", "所属单位号", "专业设置年份",
+               "学制", "允许修业年限", "授予学位门类", "招生状态", "是否新专业", "是否师范类专业"]
+    values = ["0101", "音乐学", "音乐学", "130202", "2020", "音乐学院", "0299", 2010, 4, 6, "艺术学", "在招", "否", "否"]
+    for column, (header, value) in enumerate(zip(headers, values, strict=True)):
+        majors.write(0, column, header)
+        majors.write(1, column, value)
+    old.save(str(tmp_path / "majors.xls"))
+    report = validate([tmp_path], year=2020, feedback_dir=tmp_path / "fb")
+    assert {file.path.name for file in report.files} == {"units.xlsx", "majors.xls"}
+    assert "file.no_meta" in rules(report, Severity.WARNING)
+    broken = [f for f in report.findings if f.rule_id == "ZYJBQK.owning_unit_exists"]
+    assert [(f.location.file, f.location.cell) for f in broken] == [("majors.xls", "G2")]
+    assert report.files[1].feedback is not None
+
+
+def test_nothing_to_validate(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="没有找到要校验的 Excel 文件"):
+        validate([tmp_path], year=2020)
+    with pytest.raises(UserError, match="--year"):
+        validate([tmp_path])
