@@ -358,7 +358,7 @@ def _aggregate(engine: Engine, check: AggregateCheck, checked: CheckedTable, tab
         return
     anchor = _first_field(check.assert_) if checked.table.shape is Shape.FORM else None
     location = checked.locator.cell(0, anchor) if anchor else checked.locator.whole()
-    yield _finding(check, location, check.assert_)
+    yield _finding(check, location)
 
 
 _RUNNERS: dict[str, Callable[..., Iterable[Finding]]] = {

@@ -206,6 +206,10 @@ class _Repairer:
             row[header] = self.values.value(self.table, field_)
         elif node.name == "blank":
             row[header] = None
+        elif node.name == "startswith" and isinstance(node.args[1], Literal):
+            prefix, current = str(node.args[1].value), str(row.get(header) or "")
+            if not current.startswith(prefix):
+                row[header] = prefix + current[len(prefix):]
 
     def repair_comparison(self, node: Binary, row: Record) -> None:
         if self.evaluate(node, row) is not False:
@@ -550,31 +554,32 @@ class _School:
     # ------------------------------------------------------------------ cleaning
 
     def keep_clean(self, table: Table, rows: list[Record]) -> list[Record]:
-        """Drop records that still break an error-level rule; shrink a form's numbers until it fits."""
+        """Drop records that still break an error-level rule; shrink numbers while a table-wide rule fails."""
         for _ in range(12):
-            failing = self.failing_rows(table, rows)
-            if not failing:
+            failing, table_wide = self.failing(table, rows)
+            if not failing and not table_wide:
                 return rows
-            if table.shape is Shape.FORM:
-                rows = [_scaled(table, rows[0], 0.5)]
-                repairer = _Repairer(table, self.values, {**self.data, table.id: rows}, self.times.variables())
-                for check in table.checks:
-                    if isinstance(check, RelationCheck):
-                        repairer.repair(parse(check.assert_), rows[0])
+            if table_wide or table.shape is Shape.FORM:
+                rows = [self.rescaled(table, row) for row in rows]
                 continue
-            kept = [row for index, row in enumerate(rows) if index not in failing]
-            rows = kept or rows[:0]
+            rows = [row for index, row in enumerate(rows) if index not in failing]
         return rows
 
-    def failing_rows(self, table: Table, rows: list[Record]) -> set[int]:
+    def rescaled(self, table: Table, row: Record) -> Record:
+        scaled = _scaled(table, row, 0.5)
+        repairer = _Repairer(table, self.values, {**self.data, table.id: [scaled]}, self.times.variables())
+        for check in table.checks:
+            if isinstance(check, RelationCheck):
+                repairer.repair(parse(check.assert_), scaled)
+        return scaled
+
+    def failing(self, table: Table, rows: list[Record]) -> tuple[set[int], bool]:
+        """Indexes of records breaking an error-level rule, and whether a table-wide rule fails."""
         checked = self.engine.type_table(TableInput(table, rows, GridLocator(Location(), range(len(rows)), {})))
-        findings = [*checked.findings, *self.engine.run_checks([checked], known=self.data)]
-        failing = {finding.location.row for finding in findings
-                   if finding.severity is Severity.ERROR and finding.location.row is not None}
-        if any(finding.severity is Severity.ERROR and finding.location.row is None and finding.rule_id != "table.empty"
-               for finding in findings):
-            failing.add(0)
-        return {index for index in failing if isinstance(index, int)}
+        findings = [finding for finding in (*checked.findings, *self.engine.run_checks([checked], known=self.data))
+                    if finding.severity is Severity.ERROR and finding.rule_id != "table.empty"]
+        rows_failing = {finding.location.row for finding in findings if isinstance(finding.location.row, int)}
+        return rows_failing, any(finding.location.row is None for finding in findings)
 
     def dedupe(self, table: Table, rows: list[Record]) -> list[Record]:
         for check in table.checks:
