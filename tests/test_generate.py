@@ -10,7 +10,8 @@ from openpyxl import Workbook, load_workbook
 from statecollect.catalogue import load_catalogue
 from statecollect.collection import SPLIT_FILE, open_workspace
 from statecollect.errors import UserError
-from statecollect.generate import LISTS_SHEET, META_FORMAT, META_SHEET, run_generate, workbook_name
+from statecollect.generate import run_generate, workbook_name
+from statecollect.workbook_layout import LISTS_SHEET, META_FORMAT, META_SHEET
 from statecollect.signing import collection_id, verify
 from statecollect.task_split import read_split_workbook
 from statecollect.workbook_io import sheet_title

@@ -67,5 +67,11 @@ def test_missing_file(tmp_path: Path) -> None:
         inspect_file(tmp_path / "nope.xlsx")
 
 
-def test_defusedxml_guards_openpyxl() -> None:
+def test_defusedxml_guards_xml_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl.xml
+
     ensure_safe_xml()
+    assert openpyxl.xml.DEFUSEDXML
+    monkeypatch.setitem(__import__("sys").modules, "defusedxml.ElementTree", None)
+    with pytest.raises(Exception, match="defusedxml"):
+        ensure_safe_xml()

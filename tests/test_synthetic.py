@@ -31,7 +31,7 @@ def test_every_table_has_rows(school: dict) -> None:
 def test_clean_school_breaks_no_rule(school: dict) -> None:
     catalogue = load_catalogue()
     engine = Engine(catalogue, StatisticTimes.for_year(2020))
-    checked = [engine.type_table(TableInput(catalogue.table_by_id(table_id), rows,
+    checked = [engine.type_table(TableInput.from_records(catalogue.table_by_id(table_id), rows,
                                             GridLocator(Location(table=table_id), range(len(rows)), {})))
                for table_id, rows in school.items()]
     findings = [finding for table in checked for finding in table.findings] + engine.run_checks(checked)

@@ -15,7 +15,8 @@ from statecollect.collection import SPLIT_FILE
 from statecollect.demo import ANSWER_KEY_FILE
 from statecollect.errors import UserError
 from statecollect.findings import Severity
-from statecollect.generate import META_SHEET, workbook_name
+from statecollect.generate import workbook_name
+from statecollect.workbook_layout import META_SHEET
 from statecollect.validate import ValidationReport, validate
 
 HR = workbook_name(2020, "人事处")

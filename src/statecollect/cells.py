@@ -19,7 +19,7 @@ from typing import Any
 from statecollect.findings import Severity, shorten
 from statecollect.schema import Field, FieldType
 
-__all__ = ["CellIssue", "FieldParser", "Parsed", "build_parser", "format_value", "normalize_text"]
+__all__ = ["CellIssue", "FieldParser", "Parsed", "all_plain", "build_parser", "format_value", "normalize_text"]
 
 # full-width digits and Latin letters map to ASCII by a fixed offset; full-width CJK punctuation
 # such as （） and ，is correct in Chinese text and stays, except in numbers and dates
@@ -65,7 +65,29 @@ class Parsed:
 
 
 BLANK = Parsed(None)
-FieldParser = Callable[[Any], Parsed]
+ValueParser = Callable[[Any], Parsed]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldParser:
+    """Parses one field's cells. ``plain_text`` fields keep clean text as it is, so a whole column of
+    clean text (names, numbers of students) can be accepted in one step; see :func:`all_plain`."""
+
+    parse: ValueParser
+    plain_text: bool
+    max_length: int
+
+    def __call__(self, raw: Any) -> Parsed:
+        return self.parse(raw)
+
+
+def all_plain(texts: Sequence[str], max_length: int) -> bool:
+    """Whether none of ``texts`` needs cleaning or exceeds ``max_length`` — one regex pass over them all."""
+    if not texts:
+        return True
+    if max_length and max(map(len, texts)) > max_length:
+        return False
+    return _NEEDS_CLEANING_ANY.search("\n".join(texts)) is None
 
 
 def normalize_text(text: str, *, textual: bool = True) -> str:
@@ -109,8 +131,13 @@ def build_parser(field_: Field, labels: Sequence[str] = ()) -> FieldParser:
     checks = _post_checks(field_)
     textual = field_.type in _TEXTUAL or field_.type is FieldType.YES_NO
     exact = field_.type in {FieldType.CODE, FieldType.ID, FieldType.YES_NO}
+    plain = field_.type in _PLAIN_TEXT and not field_.pattern
+    limit = field_.max_length or 0
 
     def parse(raw: Any) -> Parsed:
+        # most cells are ordinary text: nothing to clean, type or bound
+        if plain and type(raw) is str and raw and not _NEEDS_CLEANING.search(raw) and (not limit or len(raw) <= limit):
+            return Parsed(raw)
         value, cleaned = _clean(raw, textual, exact)
         if _is_blank(value):
             return BLANK if not cleaned else Parsed(None, cleaned)
@@ -123,10 +150,14 @@ def build_parser(field_: Field, labels: Sequence[str] = ()) -> FieldParser:
             issues += tuple(issue for check in checks if (issue := check(result.value)) is not None)
         return Parsed(result.value, issues) if issues else result
 
-    return parse
+    return FieldParser(parse, plain, limit)
 
 
 _TEXTUAL = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CODE, FieldType.ID})
+_PLAIN_TEXT = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.ID})
+_ODD_CHARACTERS = "[\uff01-\uff5e\u3000\u00a0\u2002\u2003\u2009\u200b-\u200d\ufeff\u2060]"
+_NEEDS_CLEANING = re.compile(f"^\\s|\\s$|{_ODD_CHARACTERS}")
+_NEEDS_CLEANING_ANY = re.compile(f"(?m)^\\s|\\s$|{_ODD_CHARACTERS}")
 
 
 # --------------------------------------------------------------------------- numbers
@@ -141,7 +172,7 @@ def _number_from_text(text: str) -> tuple[float | None, CellIssue | None]:
     return None, _error("cell.not_a_number", f"“{shorten(text)}”不是数字", "请填写数字；没有数据请留空")
 
 
-def _integer(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _integer(field_: Field, labels: Sequence[str]) -> ValueParser:
     def parse(value: Any) -> Parsed:
         if isinstance(value, bool):
             return Parsed(None, (_error("cell.not_a_number", f"“{value}”不是整数", "请填写整数"),))
@@ -163,7 +194,7 @@ def _integer(field_: Field, labels: Sequence[str]) -> FieldParser:
     return parse
 
 
-def _decimal(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _decimal(field_: Field, labels: Sequence[str]) -> ValueParser:
     def parse(value: Any) -> Parsed:
         if isinstance(value, bool):
             return Parsed(None, (_error("cell.not_a_number", f"“{value}”不是数字", "请填写数字"),))
@@ -186,7 +217,7 @@ def _from_serial(number: float) -> date | None:
     return None
 
 
-def _year(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _year(field_: Field, labels: Sequence[str]) -> ValueParser:
     bad = _error("cell.bad_year", "", "请填写四位年份，如 2020")
 
     def parse(value: Any) -> Parsed:
@@ -211,7 +242,7 @@ def _month_date(year: int, month: int) -> date | None:
     return date(year, month, 1) if 1900 <= year <= 2100 and 1 <= month <= 12 else None
 
 
-def _year_month(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _year_month(field_: Field, labels: Sequence[str]) -> ValueParser:
     def bad(value: Any, hint: str = "请按 YYYY-MM 填写，如 2020-09；建议把单元格设为文本格式") -> Parsed:
         return Parsed(None, (_error("cell.bad_year_month", f"“{shorten(value)}”不是有效的年月", hint),))
 
@@ -265,7 +296,7 @@ def _year_month_from_decimal(number: float, bad: Callable[..., Parsed]) -> Parse
     return bad(number)
 
 
-def _date(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _date(field_: Field, labels: Sequence[str]) -> ValueParser:
     def bad(value: Any) -> Parsed:
         return Parsed(None, (_error("cell.bad_date", f"“{shorten(value)}”不是有效日期", "请按 YYYY-MM-DD 填写，如 2020-09-30"),))
 
@@ -299,7 +330,7 @@ def _date(field_: Field, labels: Sequence[str]) -> FieldParser:
 # --------------------------------------------------------------------------- text, ids, codes
 
 
-def _text(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _text(field_: Field, labels: Sequence[str]) -> ValueParser:
     def parse(value: Any) -> Parsed:
         if isinstance(value, str):
             return Parsed(value)
@@ -308,7 +339,7 @@ def _text(field_: Field, labels: Sequence[str]) -> FieldParser:
     return parse
 
 
-def _identifier(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _identifier(field_: Field, labels: Sequence[str]) -> ValueParser:
     def parse(value: Any) -> Parsed:
         if isinstance(value, str):
             return Parsed(value)
@@ -329,7 +360,7 @@ def _identifier(field_: Field, labels: Sequence[str]) -> FieldParser:
     return parse
 
 
-def _code(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _code(field_: Field, labels: Sequence[str]) -> ValueParser:
     known = frozenset(labels)
     folded = {re.sub(r"\s+", "", label): label for label in labels}
     list_text = "、".join(labels[:12]) + (" 等" if len(labels) > 12 else "")
@@ -359,7 +390,7 @@ def _closest(text: str, labels: Sequence[str]) -> str | None:
     return best
 
 
-def _yes_no(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _yes_no(field_: Field, labels: Sequence[str]) -> ValueParser:
     def parse(value: Any) -> Parsed:
         text = value if isinstance(value, str) else format_value(value, FieldType.TEXT)
         if text in {"是", "否"}:
@@ -371,7 +402,7 @@ def _yes_no(field_: Field, labels: Sequence[str]) -> FieldParser:
     return parse
 
 
-def _patterned(field_: Field, labels: Sequence[str]) -> FieldParser:
+def _patterned(field_: Field, labels: Sequence[str]) -> ValueParser:
     pattern, description = _PATTERNS[field_.type]
 
     def parse(value: Any) -> Parsed:
@@ -383,7 +414,7 @@ def _patterned(field_: Field, labels: Sequence[str]) -> FieldParser:
     return parse
 
 
-_TYPED: dict[FieldType, Callable[[Field, Sequence[str]], FieldParser]] = {
+_TYPED: dict[FieldType, Callable[[Field, Sequence[str]], ValueParser]] = {
     FieldType.TEXT: _text,
     FieldType.LONG_TEXT: _text,
     FieldType.ID: _identifier,

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from statecollect.catalogue import Catalogue
-from statecollect.cells import FieldParser, build_parser, format_value
+from statecollect.cells import FieldParser, Parsed, all_plain, build_parser, format_value
 from statecollect.expressions import EvalContext, Evaluator, compile_expression, field_refs, parse
 from statecollect.findings import Finding, Location, Severity, shorten
 from statecollect.schema import (
@@ -93,9 +93,17 @@ def _with(base: Location, **changes: Any) -> Location:
 
 @dataclass
 class TableInput:
+    """A table as returned: one column of raw values per header, all of the same length."""
+
     table: Table
-    records: Sequence[Mapping[str, Any]]
+    columns: Mapping[str, Sequence[Any]]
+    count: int
     locator: Locator
+
+    @classmethod
+    def from_records(cls, table: Table, records: Sequence[Mapping[str, Any]], locator: Locator) -> TableInput:
+        headers = [field_.header for field_ in table.template_fields]
+        return cls(table, {header: [record.get(header) for record in records] for header in headers}, len(records), locator)
 
 
 @dataclass
@@ -118,8 +126,8 @@ def key_text(value: Any) -> str:
 
 
 def _key(row: Mapping[str, Any], headers: Sequence[str]) -> tuple[str, ...] | None:
-    values = tuple(key_text(row.get(header)) for header in headers)
-    return None if any(not value for value in values) else values
+    values = tuple(value if type(value) is str else key_text(value) for value in map(row.get, headers))
+    return None if "" in values else values
 
 
 # --------------------------------------------------------------------------- the engine
@@ -151,24 +159,55 @@ class Engine:
     def type_table(self, data: TableInput) -> CheckedTable:
         """Type every cell, reporting missing required values and badly formed ones."""
         checked = CheckedTable(data.table, [], data.locator)
-        parsers = self.parsers(data.table)
-        findings = checked.findings
-        for index, record in enumerate(data.records):
-            row: Record = {}
-            for header, required, parser in parsers:
-                parsed = parser(record.get(header))
-                row[header] = parsed.value
-                for issue in parsed.issues:
-                    findings.append(Finding(data.locator.cell(index, header), issue.rule_id, issue.severity,
-                                            f"“{header}”：{issue.message}", issue.hint, shorten(record.get(header))))
-                if required and parsed.value is None and not parsed.issues:
-                    findings.append(Finding(data.locator.cell(index, header), "cell.required", Severity.ERROR,
-                                            f"必填项“{header}”为空", "请填写；确实没有数据时按填写说明处理"))
-            checked.rows.append(row)
+        headers: list[str] = []
+        typed: list[list[Any]] = []
+        for header, required, parser in self.parsers(data.table):
+            column = data.columns.get(header) or [None] * data.count
+            headers.append(header)
+            typed.append(self.type_column(data, header, required, parser, column, checked.findings))
+        checked.rows = [dict(zip(headers, values, strict=True)) for values in zip(*typed, strict=True)] if typed else []
         if not checked.rows and not data.table.may_be_empty:
             findings.append(Finding(data.locator.whole(), "table.empty", Severity.ERROR,
                                     f"{data.table.display_name} 没有数据", "本表平台要求填报，请补充数据"))
         return checked
+
+    def type_column(self, data: TableInput, header: str, required: bool, parser: FieldParser,
+                    column: Sequence[Any], findings: list[Finding]) -> list[Any]:
+        """Typed values of one column. A column repeats few distinct values, so each is parsed once."""
+        distinct = set(column)
+        if any(type(value) is bool for value in distinct):
+            # True == 1.0 would share one parse: such rare columns go value by value
+            results = [parser(value) for value in column]
+            bad_indexes = [index for index, result in enumerate(results) if result.issues or (required and result.value is None)]
+            for index in bad_indexes:
+                self.report_cell(data, index, header, column[index], results[index], required, findings)
+            return [result.value for result in results]
+        plain: set[Any] = set()
+        if parser.plain_text:
+            texts = [value for value in distinct if type(value) is str and value]
+            if all_plain(texts, parser.max_length):
+                plain = set(texts)
+        parsed = {value: parser(value) for value in distinct - plain}
+        bad = {value for value, result in parsed.items() if result.issues or (required and result.value is None)}
+        if bad:
+            for index, value in enumerate(column):
+                if value in bad:
+                    self.report_cell(data, index, header, value, parsed[value], required, findings)
+        if not parsed:
+            return list(column)  # clean text throughout: the values are already typed
+        values = {value: result.value for value, result in parsed.items()}
+        return [value if value in plain else values[value] for value in column]
+
+    @staticmethod
+    def report_cell(data: TableInput, index: int, header: str, raw: Any, parsed: Parsed, required: bool,
+                    findings: list[Finding]) -> None:
+        location = data.locator.cell(index, header)
+        for issue in parsed.issues:
+            findings.append(Finding(location, issue.rule_id, issue.severity, f"“{header}”：{issue.message}", issue.hint,
+                                    shorten(raw)))
+        if not parsed.issues and required and parsed.value is None:
+            findings.append(Finding(location, "cell.required", Severity.ERROR, f"必填项“{header}”为空",
+                                    "请填写；确实没有数据时按填写说明处理"))
 
     # ------------------------------------------------------------------ declarative checks
 
@@ -340,14 +379,17 @@ def _date_window(engine: Engine, check: DateWindowCheck, checked: CheckedTable, 
             limit = engine.times.bound(bound)
             tests.append((test, _at_precision(limit, kind), f"应{word} {_show_bound(limit, kind)}"))
     applies = engine.applies(check, checked, tables)
+    verdicts: dict[Any, str] = {}  # years and months repeat: judge each distinct value once
     for index, row in enumerate(checked.rows):
         value = row.get(check.field)
         if value is None:
             continue
-        point = (value,) if isinstance(value, int) else _at_precision(value, kind)
-        failed = [words for test, limit, words in tests if not test(point, limit)]
+        failed = verdicts.get(value)
+        if failed is None:
+            point = (value,) if isinstance(value, int) else _at_precision(value, kind)
+            failed = verdicts[value] = "，".join(words for test, limit, words in tests if not test(point, limit))
         if failed and applies(row):
-            yield _finding(check, checked.locator.cell(index, check.field), "，".join(failed), format_value(value, kind))
+            yield _finding(check, checked.locator.cell(index, check.field), failed, format_value(value, kind))
 
 
 def _aggregate(engine: Engine, check: AggregateCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:

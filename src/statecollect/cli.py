@@ -17,11 +17,7 @@ import typer
 from rich.console import Console, RenderableType
 
 from statecollect import __version__
-from statecollect.catalogue import load_catalogue
-from statecollect.collection import init_collection
-from statecollect.demo import build_demo
 from statecollect.errors import UserError
-from statecollect.generate import run_generate
 from statecollect.render import (
     demo_summary,
     findings_table,
@@ -32,11 +28,11 @@ from statecollect.render import (
     table_description,
     validation_summary,
 )
-from statecollect.schema_loader import SchemaLoadError, check_schema_dir, default_schema_dir
-from statecollect.task_split import SplitError
-from statecollect.validate import validate
 
 __all__ = ["app", "main"]
+
+# Library modules are imported inside each command: a command pays only for what it uses,
+# which keeps `validate` close to the time of reading the workbooks.
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -119,6 +115,8 @@ def init(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """新建一轮采集：collection.yaml（学校、年份、统计时间、各阶段截止日期、密钥）、任务分解表.xlsx 和各文件夹。已有文件不会被覆盖。"""
+    from statecollect.collection import init_collection
+
     result = init_collection(directory, year=year, school=school, school_type=school_type, edition=edition)
     emit(output, result.to_dict(), init_summary)
 
@@ -135,6 +133,8 @@ def generate(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """按任务分解表为每个部门生成只含其负责数据表的填报表（在“下发”文件夹中）。"""
+    from statecollect.generate import run_generate
+
     with progress_bar("生成填报表") as advance:
         result = run_generate(directory, departments=departments, base_path=base, progress=advance)
     emit(output, result.to_dict(), generate_summary)
@@ -150,6 +150,8 @@ def validate_command(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """校验交回的填报表：结构、每个单元格、表内与跨表规则；为每个文件生成标注了问题的反馈副本。退出码：0 无错误，1 有错误，2 用法错误或没有可读文件。"""
+    from statecollect.validate import validate
+
     with progress_bar("校验") as advance:
         report = validate(list(paths or []), root=directory, year=year, write_feedback=not no_feedback,
                           feedback_dir=feedback, progress=advance)
@@ -172,6 +174,8 @@ def demo(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """生成一所模拟学校（星海传媒学院）的完整采集：各部门已填好的填报表放在“回收”文件夹，可直接用于校验、汇总等演示。"""
+    from statecollect.demo import build_demo
+
     with progress_bar("生成演示学校") as advance:
         result = build_demo(directory, scale=scale.value, inject_errors=inject_errors, seed=seed, replace=replace,
                             progress=advance)
@@ -185,6 +189,8 @@ def schema_list(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """按类别列出全部数据表：表号、表名、形式、统计时间、基础表、字段数、校验数。"""
+    from statecollect.catalogue import load_catalogue
+
     emit(output, load_catalogue(edition, schemas).listing(), schema_listing)
 
 
@@ -196,6 +202,8 @@ def schema_show(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """显示一张表的字段、类型、代码表和校验规则。"""
+    from statecollect.catalogue import load_catalogue
+
     catalogue = load_catalogue(edition, schemas)
     emit(output, catalogue.describe(catalogue.table(table)), table_description)
 
@@ -208,6 +216,8 @@ def schema_check(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """检查一套架构：语法、未知代码表、引用不存在的表或字段、表达式错误、重复标识。有问题时退出码为 1。"""
+    from statecollect.schema_loader import check_schema_dir, default_schema_dir
+
     report = check_schema_dir(directory or default_schema_dir())
     if output is OutputFormat.JSON:
         emit_json(report.to_dict())
@@ -248,6 +258,9 @@ def report_failure(exc: BaseException) -> int:
         if exc.hint:
             err_console.print(f"[dim]建议：{exc.hint}[/dim]")
         return EXIT_USAGE
+    from statecollect.schema_loader import SchemaLoadError
+    from statecollect.task_split import SplitError
+
     if isinstance(exc, SplitError):
         err_console.print(findings_table(exc.findings, f"任务分解表有 {len(exc.findings)} 个问题"))
         err_console.print("[dim]建议：在 Excel/WPS 中按上表修正任务分解表后重试。[/dim]")

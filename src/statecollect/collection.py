@@ -18,7 +18,7 @@ from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.errors import UserError
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import default_split, write_split_workbook
-from statecollect.workbook_io import write_atomically
+from statecollect.output import write_atomically
 from statecollect.yamlsource import YamlFileError, read_yaml, validation_problems
 
 __all__ = [

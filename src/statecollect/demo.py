@@ -29,7 +29,8 @@ from statecollect.generate import BaseData, DepartmentWorkbook, generate_workboo
 from statecollect.schema import FieldType, Shape, Table
 from statecollect.synthetic import SCALES, SchoolData, synthesize
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook, write_split_workbook
-from statecollect.workbook_io import save_atomically, sheet_title, write_atomically
+from statecollect.output import write_atomically
+from statecollect.workbook_io import save_atomically, sheet_title
 
 __all__ = ["ANSWER_KEY_FILE", "DEMO_SCHOOL", "DemoResult", "TRUTH_FILE", "build_demo", "spread_split"]
 

@@ -29,13 +29,13 @@ from statecollect.generate import BaseData, build_department_workbook
 from statecollect.schema import Shape
 from statecollect.task_split import Assignment
 from statecollect.workbook_io import STYLE, link_to, print_setup, put, save_atomically
+from statecollect.workbook_layout import FINDINGS_SHEET
 
 if TYPE_CHECKING:
     from statecollect.validate import FileReport, TableReport, ValidationReport
 
-__all__ = ["FINDINGS_SHEET", "feedback_name", "write_feedback_copies"]
+__all__ = ["feedback_name", "write_feedback_copies"]
 
-FINDINGS_SHEET = "错误清单"
 _EXTRA_FILL = PatternFill("solid", fgColor="E7E6E6")
 
 
@@ -89,7 +89,7 @@ def _keep_extra_columns(sheet: Worksheet, table: TableReport) -> None:
         header.fill, header.font = _EXTRA_FILL, Font(italic=True, color="595959")
         sheet.column_dimensions[get_column_letter(column)].width = 18
         for row, value in enumerate(values, start=2):
-            put(sheet.cell(row, column), value)
+            put(sheet.cell(row, column), None if value == "" else value)
 
 
 @dataclass

@@ -39,15 +39,12 @@ from statecollect.schema import (
 from statecollect.signing import collection_id, sign
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook
 from statecollect.workbook_io import STYLE, column_letter_width, link_to, print_setup, put, save_atomically, sheet_title
+from statecollect.workbook_layout import COVER_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET
 from statecollect.workbook_read import find_table, read_sheets, records
 
 __all__ = [
-    "COVER_SHEET",
     "DepartmentWorkbook",
     "GenerateResult",
-    "LISTS_SHEET",
-    "META_FORMAT",
-    "META_SHEET",
     "BaseData",
     "base_from_workbook",
     "build_department_workbook",
@@ -56,11 +53,6 @@ __all__ = [
     "workbook_name",
 ]
 
-COVER_SHEET = "封面"
-LISTS_SHEET = "_lists"
-META_SHEET = "_meta"
-META_FORMAT = "statecollect-department-workbook/1"
-FORM_HEADERS = ("项目", "填写内容", "单位", "填写说明")
 LAST_DATA_ROW = 100_000
 _FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]+')
 

@@ -575,7 +575,7 @@ class _School:
 
     def failing(self, table: Table, rows: list[Record]) -> tuple[set[int], bool]:
         """Indexes of records breaking an error-level rule, and whether a table-wide rule fails."""
-        checked = self.engine.type_table(TableInput(table, rows, GridLocator(Location(), range(len(rows)), {})))
+        checked = self.engine.type_table(TableInput.from_records(table, rows, GridLocator(Location(), range(len(rows)), {})))
         findings = [finding for finding in (*checked.findings, *self.engine.run_checks([checked], known=self.data))
                     if finding.severity is Severity.ERROR and finding.rule_id != "table.empty"]
         rows_failing = {finding.location.row for finding in findings if isinstance(finding.location.row, int)}

@@ -14,16 +14,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from statecollect.catalogue import Catalogue
 from statecollect.findings import Finding, Location, Severity
 from statecollect.schema import TIME_BASIS_LABELS, DefaultSplit
 from statecollect.stat_times import StatisticTimes
-from statecollect.workbook_io import STYLE, column_letter_width, put, save_atomically
+from statecollect.workbook_layout import column_letter
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["Assignment", "SplitError", "TaskSplit", "default_split", "read_split_workbook", "write_split_workbook"]
 
@@ -106,6 +107,11 @@ def default_split(catalogue: Catalogue, school_type: str, deadline_for: Callable
 
 
 def write_split_workbook(split: TaskSplit, path: Path, catalogue: Catalogue, times: StatisticTimes) -> Path:
+    # the writer is imported here: reading the split back (every validate) does not need it
+    from openpyxl import Workbook
+
+    from statecollect.workbook_io import STYLE, put, save_atomically
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
@@ -134,6 +140,8 @@ def write_split_workbook(split: TaskSplit, path: Path, catalogue: Catalogue, tim
 
 
 def _layout(sheet: Worksheet, last: int) -> None:
+    from openpyxl.utils import get_column_letter
+
     widths = {1: 9, 2: 40, 3: 36, 4: 7, 5: 9, 6: 14, 7: 22, 8: 12, 9: 12, 10: 12, 11: 12}
     for column, width in widths.items():
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -148,6 +156,8 @@ def _layout(sheet: Worksheet, last: int) -> None:
 
 
 def _department_sheet(workbook: Workbook, departments: Iterable[str]) -> None:
+    from statecollect.workbook_io import STYLE, column_letter_width, put
+
     sheet = workbook.create_sheet(DEPARTMENT_SHEET)
     put(sheet.cell(1, 1), "部门（可增加）").font = STYLE.header_font
     names = list(departments)
@@ -157,6 +167,8 @@ def _department_sheet(workbook: Workbook, departments: Iterable[str]) -> None:
 
 
 def _add_validations(sheet: Worksheet, last: int) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     collected = DataValidation(type="list", formula1='"是,否"', allow_blank=False, showErrorMessage=True,
                                errorTitle="是否采集", error="请选择“是”或“否”。")
     collected.add(f"E{HEADER_ROW + 1}:E{last}")
@@ -172,6 +184,8 @@ def _add_validations(sheet: Worksheet, last: int) -> None:
 
 
 def _instructions(workbook: Workbook) -> None:
+    from statecollect.workbook_io import STYLE, put
+
     sheet = workbook.create_sheet("说明")
     lines = (
         "任务分解表说明",
@@ -204,15 +218,19 @@ def _problem(cell: str | None, column: str | None, message: str, hint: str, file
 
 def read_split_workbook(path: Path, catalogue: Catalogue) -> TaskSplit:
     """Read the school's edited split; raise :class:`SplitError` listing every problem."""
+    from python_calamine import CalamineWorkbook
+
+    if not path.is_file():
+        raise SplitError([_problem(None, None, f"找不到任务分解表 {path.name}", "先运行 statecollect init", path.name)])
     try:
-        workbook = load_workbook(path, data_only=True)
-    except FileNotFoundError:
-        raise SplitError([_problem(None, None, f"找不到任务分解表 {path.name}", "先运行 statecollect init", path.name)]) from None
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = workbook.sheet_names
+        rows = workbook.get_sheet_by_name(SHEET).to_python(skip_empty_area=False) if SHEET in names else None
     except Exception:  # noqa: BLE001 — any unreadable file gets the same plain message
         raise SplitError([_problem(None, None, f"{path.name} 不是有效的 Excel 文件", "请用 Excel 或 WPS 另存为 .xlsx 后重试", path.name)]) from None
-    if SHEET not in workbook.sheetnames:
+    if rows is None:
         raise SplitError([_problem(None, None, f"找不到工作表“{SHEET}”", "请勿重命名或删除该工作表", path.name)])
-    reader = _SplitReader(workbook[SHEET], catalogue, path.name)
+    reader = _SplitReader(rows, catalogue, path.name)
     split = reader.read()
     if reader.problems:
         raise SplitError(reader.problems)
@@ -220,19 +238,18 @@ def read_split_workbook(path: Path, catalogue: Catalogue) -> TaskSplit:
 
 
 class _SplitReader:
-    def __init__(self, sheet: Worksheet, catalogue: Catalogue, file: str) -> None:
-        self.sheet = sheet
+    def __init__(self, rows: list[list[Any]], catalogue: Catalogue, file: str) -> None:
+        self.rows = rows
         self.catalogue = catalogue
         self.file = file
         self.problems: list[Finding] = []
 
     def add(self, row: int, column: str, message: str, hint: str) -> None:
-        cell = f"{get_column_letter(COLUMNS.index(column) + 1)}{row}" if row else None
+        cell = f"{column_letter(COLUMNS.index(column) + 1)}{row}" if row else None
         self.problems.append(_problem(cell, column, message, hint, self.file))
 
     def read(self) -> TaskSplit:
-        header = [str(value).strip() if value is not None else "" for value in next(
-            self.sheet.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW, values_only=True), ())]
+        header = [str(value).strip() for value in self.rows[HEADER_ROW - 1]] if len(self.rows) >= HEADER_ROW else []
         missing = [name for name in COLUMNS if name not in header]
         if missing:
             self.add(0, "表号", f"第 {HEADER_ROW} 行缺少列：{'、'.join(missing)}", "请勿删除或改名列标题；可从 init 重新生成的模板中复制")
@@ -240,7 +257,7 @@ class _SplitReader:
         index = {name: header.index(name) for name in COLUMNS}
         assignments: list[Assignment] = []
         seen: set[str] = set()
-        for row_number, row in enumerate(self.sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True), start=HEADER_ROW + 1):
+        for row_number, row in enumerate(self.rows[HEADER_ROW:], start=HEADER_ROW + 1):
             values = {name: row[position] if position < len(row) else None for name, position in index.items()}
             if all(value in (None, "") for value in values.values()):
                 continue

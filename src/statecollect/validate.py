@@ -12,43 +12,50 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
-
-from openpyxl.utils import get_column_letter
 
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.checks import CheckedTable, Engine, FormLocator, GridLocator, TableInput
 from statecollect.collection import Collection, CollectionError, Deadlines, Workspace, open_workspace
 from statecollect.errors import UserError
 from statecollect.findings import Finding, Location, Severity
-from statecollect.generate import COVER_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET
 from statecollect.safety import ensure_safe_xml
 from statecollect.schema import Shape, Table
 from statecollect.signing import collection_id, verify
 from statecollect.task_split import TaskSplit, read_split_workbook
+from statecollect.workbook_layout import COVER_SHEET, FINDINGS_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET, column_letter
 from statecollect.workbook_read import SheetRows, cell_text, find_table, header_row, read_sheets
 
 __all__ = ["FileReport", "TableReport", "ValidationReport", "validate"]
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
-TOOL_SHEETS = frozenset({COVER_SHEET, LISTS_SHEET, META_SHEET, "错误清单"})
+TOOL_SHEETS = frozenset({COVER_SHEET, LISTS_SHEET, META_SHEET, FINDINGS_SHEET})
+SKIPPED_SHEETS = TOOL_SHEETS - {META_SHEET}  # sheets the tool wrote for people or dropdowns: never data
 HEADER_SHARE_WITHOUT_META = 0.6
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
 
 @dataclass
 class TableReport:
-    """One table found in one file: where, how many records, and the values as returned."""
+    """One table found in one file: where, its Excel row numbers, and the values as returned, by column."""
 
     table: Table
     sheet: str
     header_row: int
-    records: list[dict[str, Any]]
+    columns: dict[str, list[Any]]
     row_numbers: list[int]
     extra_columns: dict[str, list[Any]] = field(default_factory=dict)
     form_rows: dict[str, int] | None = None
     checked: CheckedTable | None = None
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The values as returned, one mapping per record, blank cells as None."""
+        headers = list(self.columns)
+        return [{header: None if value == "" else value for header, value in zip(headers, values, strict=True)}
+                for values in zip(*self.columns.values(), strict=True)]
 
 
 @dataclass
@@ -104,7 +111,7 @@ class ValidationReport:
 def _table_summary(report: FileReport, table: TableReport) -> dict[str, Any]:
     mine = [finding for finding in report.findings if finding.location.table == table.table.number]
     return {
-        "table": table.table.number, "title": table.table.title, "sheet": table.sheet, "rows": len(table.records),
+        "table": table.table.number, "title": table.table.title, "sheet": table.sheet, "rows": len(table.row_numbers),
         "errors": sum(1 for finding in mine if finding.severity is Severity.ERROR),
         "warnings": sum(1 for finding in mine if finding.severity is Severity.WARNING),
     }
@@ -231,7 +238,7 @@ class _FileValidator:
 
     def run(self) -> FileReport:
         try:
-            self.sheets = read_sheets(self.path)
+            self.sheets = read_sheets(self.path, skip=SKIPPED_SHEETS)
         except UserError as exc:
             self.report.readable = False
             self.add(self.where(), "file.unreadable", Severity.ERROR, exc.message, exc.hint)
@@ -372,19 +379,24 @@ class _FileValidator:
         if index > 0:
             self.add(where(row=index + 1), "structure.header_moved", Severity.WARNING, f"表头在第 {index + 1} 行，而不是第 1 行",
                      "请删除表头上方多出的行，使表头位于第 1 行")
-        columns = self.match_columns(table, sheet, index, where)
-        report = TableReport(table, sheet.name, index + 1, [], [])
+        positions = self.match_columns(table, sheet, index, where)
         extra = {cell_text(sheet.rows[index][position]): position for position in range(len(sheet.rows[index]))
-                 if cell_text(sheet.rows[index][position]) and cell_text(sheet.rows[index][position]) not in columns}
-        for offset, row in enumerate(sheet.rows[index + 1:], start=index + 2):
-            record = {header: _value(row, position) for header, position in columns.items()}
-            extras = {name: _value(row, position) for name, position in extra.items()}
-            if not any(cell_text(value) for value in (*record.values(), *extras.values())):
-                continue
-            report.records.append(record)
-            report.row_numbers.append(offset)
-            for name, value in extras.items():
-                report.extra_columns.setdefault(name, []).append(value)
+                 if cell_text(sheet.rows[index][position]) and cell_text(sheet.rows[index][position]) not in positions}
+        names = [*positions, *extra]
+        wanted = [*positions.values(), *extra.values()]
+        width = max(wanted, default=-1) + 1
+        pick = _picker(wanted)
+        numbers: list[int] = []
+        kept: list[tuple[Any, ...]] = []
+        for number, row in enumerate(sheet.rows[index + 1:], start=index + 2):
+            values = pick(row if len(row) >= width else row + [""] * (width - len(row)))
+            if values.count("") + values.count(None) < len(values):
+                numbers.append(number)
+                kept.append(values)
+        columns = dict(zip(names, (list(column) for column in zip(*kept, strict=True)), strict=True)) if kept else \
+            {name: [] for name in names}
+        report = TableReport(table, sheet.name, index + 1, {header: columns[header] for header in positions}, numbers,
+                             {name: columns[name] for name in extra})
         self.flag_sheet_oddities(table, sheet, index, report)
         return report
 
@@ -397,7 +409,7 @@ class _FileValidator:
             if name in positions:
                 continue
             if order in unknown:
-                letter = get_column_letter(order + 1)
+                letter = column_letter(order + 1)
                 self.add(where(row=index + 1, column=name, cell=f"{letter}{index + 1}"), "structure.column_renamed",
                          Severity.ERROR, f"列标题“{unknown.pop(order)}”应为“{name}”",
                          f"请把列标题改回“{name}”（与平台模板一致）")
@@ -406,7 +418,7 @@ class _FileValidator:
                 self.add(where(column=name), "structure.column_missing", Severity.ERROR, f"缺少列“{name}”",
                          f"请按模板补上“{name}”列")
         for position, name in unknown.items():
-            self.add(where(row=index + 1, column=name, cell=f"{get_column_letter(position + 1)}{index + 1}"),
+            self.add(where(row=index + 1, column=name, cell=f"{column_letter(position + 1)}{index + 1}"),
                      "structure.extra_column", Severity.WARNING, f"多出了模板中没有的列“{name}”，该列内容不会被采集",
                      "请删除该列，或把内容移到对应的列中")
         if [name for name in sorted(positions, key=positions.__getitem__)] != [name for name in expected if name in positions]:
@@ -418,7 +430,7 @@ class _FileValidator:
         where = lambda **more: self.where(sheet.name, table=table.number, **more)  # noqa: E731
         for first_row, first_column, last_row, last_column in sheet.merged:
             if last_row > first_row or last_column > first_column:
-                cell = f"{get_column_letter(first_column + 1)}{first_row + 1}"
+                cell = f"{column_letter(first_column + 1)}{first_row + 1}"
                 self.add(where(cell=cell, row=first_row + 1), "structure.merged_cells", Severity.WARNING,
                          f"有合并单元格（{cell} 起）", "请取消合并，每个单元格各填一个值")
         data_rows = set(report.row_numbers)
@@ -427,7 +439,7 @@ class _FileValidator:
                      "请取消隐藏并确认该行是否应当交回")
         for column in sorted(sheet.hidden_columns):
             if any(cell_text(_value(sheet.rows[row - 1], column - 1)) for row in report.row_numbers if row - 1 < len(sheet.rows)):
-                letter = get_column_letter(column)
+                letter = column_letter(column)
                 self.add(where(cell=f"{letter}{index + 1}"), "structure.hidden_data", Severity.WARNING,
                          f"第 {letter} 列被隐藏但含有数据", "请取消隐藏并确认该列内容")
         for cell in sheet.uncached_formulas:
@@ -436,7 +448,9 @@ class _FileValidator:
 
     def read_form(self, table: Table, sheet: SheetRows, rows: dict[str, int]) -> TableReport:
         record = {header: _value(sheet.rows[row], 1) for header, row in rows.items()}
-        report = TableReport(table, sheet.name, 1, [record] if any(cell_text(v) for v in record.values()) else [], [1])
+        filled = any(cell_text(value) for value in record.values())
+        report = TableReport(table, sheet.name, 1, {header: [value] if filled else [] for header, value in record.items()},
+                             [1] if filled else [])
         for field_ in table.template_fields:
             if field_.header not in rows:
                 self.add(self.where(sheet.name, table=table.number, column=field_.header), "structure.column_missing",
@@ -454,9 +468,9 @@ class _FileValidator:
         else:
             letters = {}
             for field_ in table.table.template_fields:
-                letters[field_.header] = get_column_letter(self.column_of(table, field_.header) + 1)
+                letters[field_.header] = column_letter(self.column_of(table, field_.header) + 1)
             locator = GridLocator(base, table.row_numbers, letters)
-        checked = self.context.engine.type_table(TableInput(table.table, table.records, locator))
+        checked = self.context.engine.type_table(TableInput(table.table, table.columns, len(table.row_numbers), locator))
         self.report.findings.extend(checked.findings)
         return checked
 
@@ -467,6 +481,14 @@ class _FileValidator:
             return cells.index(header)
         expected = [field.header for field in table.table.template_fields]
         return expected.index(header)
+
+
+def _picker(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A fast getter of the given positions of a row, always returning a tuple."""
+    if not positions:
+        return lambda row: ()
+    getter = itemgetter(*positions)
+    return getter if len(positions) > 1 else lambda row: (getter(row),)
 
 
 def _value(row: list[Any], position: int) -> Any:

@@ -7,10 +7,7 @@ through :func:`put`, so nothing a department typed turns into a formula.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +18,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from statecollect.errors import UserError
+from statecollect.output import write_atomically
 
 __all__ = [
-    "OutputError",
     "FORMULA_TRIGGERS",
     "STYLE",
     "column_letter_width",
@@ -33,17 +29,12 @@ __all__ = [
     "put",
     "save_atomically",
     "sheet_title",
-    "write_atomically",
 ]
 
 # a text cell beginning with one of these could be read as a formula by a spreadsheet
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 MAX_SHEET_TITLE = 31
-
-
-class OutputError(UserError):
-    """An output file that could not be written."""
 
 
 class _Styles:
@@ -103,38 +94,6 @@ def column_letter_width(texts: list[str], minimum: float = 8, maximum: float = 4
     """A column width that fits the given texts; CJK characters count double."""
     longest = max((sum(2 if ord(char) > 0x2E80 else 1 for char in text) for text in texts), default=0)
     return max(minimum, min(maximum, longest + 2))
-
-
-def write_atomically(path: Path, writer: Callable[[Path], None]) -> Path:
-    """Let ``writer`` fill a temporary file beside ``path``, then move it into place in one step."""
-    path = path.resolve()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=path.parent)
-        os.close(handle)
-    except OSError as exc:
-        raise OutputError(f"无法在 {path.parent} 中写文件：{exc.strerror or exc}") from None
-    temp = Path(temp_name)
-    try:
-        writer(temp)
-        # mkstemp creates owner-only files; outputs are shared documents, so use the usual mode
-        os.chmod(temp, 0o666 & ~_current_umask())
-        os.replace(temp, path)
-    except PermissionError:
-        raise OutputError(f"无法写入 {path.name}：文件可能正在 Excel/WPS 中打开，或没有写权限。请关闭后重试。") from None
-    except IsADirectoryError:
-        raise OutputError(f"无法写入 {path}：同名的文件夹已存在。") from None
-    except OSError as exc:
-        raise OutputError(f"无法写入 {path.name}：{exc.strerror or exc}") from None
-    finally:
-        temp.unlink(missing_ok=True)
-    return path
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def save_atomically(workbook: Workbook, path: Path) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -48,8 +48,8 @@ class SheetRows:
     uncached_formulas: tuple[str, ...] = ()
 
 
-def read_sheets(path: Path) -> list[SheetRows]:
-    """Every sheet of ``path``; the file is sniffed and size-checked before any parsing."""
+def read_sheets(path: Path, skip: Collection[str] = ()) -> list[SheetRows]:
+    """Every sheet of ``path`` but those named in ``skip``; the file is sniffed and size-checked first."""
     kind = inspect_file(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -57,6 +57,8 @@ def read_sheets(path: Path) -> list[SheetRows]:
         structure = _scan_structure(path) if kind is FileKind.XLSX else {}
         sheets = []
         for name in workbook.sheet_names:
+            if name in skip:
+                continue
             sheet = workbook.get_sheet_by_name(name)
             hidden_rows, hidden_columns, formulas = structure.get(name, (frozenset(), frozenset(), ()))
             sheets.append(SheetRows(
@@ -89,7 +91,7 @@ def _scan_structure(path: Path) -> dict[str, tuple[frozenset[int], frozenset[int
                 data = archive.read(member)
             except KeyError:
                 continue
-            if b'hidden="1"' not in data and b'hidden="true"' not in data and b"<f" not in data:
+            if not any(token in data for token in (b'hidden="1"', b'hidden="true"', b"<f>", b"<f ")):
                 continue
             found[name] = _parse_sheet_xml(data)
     return found

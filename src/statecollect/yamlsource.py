@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["YamlFileError", "line_of", "read_yaml", "validation_problems"]
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlFileError(Exception):
@@ -30,7 +30,16 @@ class YamlFileError(Exception):
         self.line = line
 
 
+def _loader() -> type:
+    # imported on first use: commands that run from the schema cache never parse YAML
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -38,7 +47,7 @@ def read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise YamlFileError(path, f"无法读取文件：{exc.strerror or exc}") from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -50,8 +59,10 @@ def read_yaml(path: Path) -> Any:
 
 def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
     """The 1-based line of the value at ``loc`` (keys and list indexes), or of its nearest parent."""
+    import yaml
+
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     if node is None:
@@ -67,6 +78,8 @@ def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
 
 
 def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == str(step):

@@ -1,0 +1,25 @@
+"""Names and shapes shared by the workbooks the tool writes and the code that reads them back.
+
+Kept free of spreadsheet libraries so that reading a returned workbook does not pay for
+importing the writer.
+"""
+
+from __future__ import annotations
+
+__all__ = ["COVER_SHEET", "FINDINGS_SHEET", "FORM_HEADERS", "LISTS_SHEET", "META_FORMAT", "META_SHEET", "column_letter"]
+
+COVER_SHEET = "封面"
+LISTS_SHEET = "_lists"
+META_SHEET = "_meta"
+FINDINGS_SHEET = "错误清单"
+META_FORMAT = "statecollect-department-workbook/1"
+FORM_HEADERS = ("项目", "填写内容", "单位", "填写说明")
+
+
+def column_letter(number: int) -> str:
+    """Excel's column name for a 1-based column number: 1 → A, 27 → AA."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
