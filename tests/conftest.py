@@ -12,6 +12,14 @@ SCHEMAS_2020 = REPO / "schemas" / "2020"
 REFERENCE = REPO.parent / "shared" / "reference"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the schema cache of test runs out of the user's home."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture
 def mini_schema(tmp_path: Path) -> Path:
     """A copy of two base tables and their code lists: small, valid, safe to edit."""

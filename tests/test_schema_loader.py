@@ -129,3 +129,16 @@ def test_default_split_names_known_tables_and_departments(mini_schema: Path) -> 
     messages = [message for _, _, message in problems_of(mini_schema)]
     assert any("部门 “教务处” 不在 departments 列表中" in message for message in messages)
     assert any("任务分解中的表 XX 不存在" in message for message in messages)
+
+
+def test_loaded_sets_are_cached_and_edits_invalidate_the_cache(mini_schema: Path) -> None:
+    first = load_schema_set(mini_schema)
+    caches = list((Path(__import__("os").environ["XDG_CACHE_HOME"]) / "statecollect").glob("schemas-*.pickle"))
+    assert caches
+    assert load_schema_set(mini_schema) == first
+    path = mini_schema / "tables" / "DW.yaml"
+    edit(path, "title: 单位", "title: 单位（改）")
+    assert load_schema_set(mini_schema).tables[0].title == "单位（改）"
+    edit(path, "kind: unique", "kind: uniq")
+    with pytest.raises(SchemaLoadError):
+        load_schema_set(mini_schema)

@@ -127,9 +127,10 @@ def _cache_path(directory: Path) -> Path | None:
         stamp = "\n".join(f"{path.relative_to(directory)}|{path.stat().st_size}|{path.stat().st_mtime_ns}" for path in files)
     except OSError:
         return None
-    key = hashlib.sha256(f"{__version__}|{directory.resolve()}|{stamp}".encode()).hexdigest()[:24]
+    place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:12]
+    state = hashlib.sha256(f"{__version__}|{stamp}".encode()).hexdigest()[:12]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "statecollect" / f"schemas-{key}.pickle"
+    return base / "statecollect" / f"schemas-{place}-{state}.pickle"
 
 
 def _read_cache(cache: Path | None) -> SchemaSet | None:
@@ -150,6 +151,10 @@ def _write_cache(cache: Path | None, schema_set: SchemaSet) -> None:
         temp = cache.with_suffix(f".{os.getpid()}.tmp")
         temp.write_bytes(pickle.dumps(schema_set, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(temp, cache)
+        place = cache.name.rsplit("-", 1)[0]
+        for stale in cache.parent.glob(f"{place}-*.pickle"):
+            if stale != cache:
+                stale.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only home only costs speed
 
