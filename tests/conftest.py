@@ -119,3 +119,11 @@ def clean_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("clean") / "星海"
     build_demo(root, scale="small", seed=7)
     return root
+
+
+@pytest.fixture
+def school(clean_demo_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the clean demo collection, safe to edit (its ledger is empty)."""
+    copy = Path(shutil.copytree(clean_demo_dir, tmp_path / "school"))
+    shutil.rmtree(copy / ".statecollect", ignore_errors=True)
+    return copy

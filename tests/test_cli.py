@@ -161,3 +161,23 @@ def test_validate_unreadable_only_exits_2(tmp_path: Path) -> None:
     (tmp_path / "a.xlsx").write_bytes(b"")
     result = runner.invoke(app, ["validate", str(tmp_path / "a.xlsx"), "--year", "2020", "--no-feedback"])
     assert result.exit_code == 2
+
+
+def test_merge_export_status_approve_through_the_cli(school: Path) -> None:
+    from statecollect.workflow import status
+
+    assert runner.invoke(app, ["validate", "--dir", str(school), "--no-feedback"]).exit_code == 0
+    merged = runner.invoke(app, ["merge", "--dir", str(school), "--format", "json"])
+    assert merged.exit_code == 0, merged.output
+    assert json.loads(merged.output)["rows_rejected"] == 0
+    exported = runner.invoke(app, ["export", "--dir", str(school), "--format", "json"])
+    assert exported.exit_code == 0 and len(json.loads(exported.output)["files"]) > 80
+    shown = runner.invoke(app, ["status", "--dir", str(school), "--format", "json"])
+    data = json.loads(shown.output)
+    assert data == {**status(school).to_dict(), "today": data["today"]}
+    refused = runner.invoke(app, ["approve", "--dir", str(school), "--stage", "school", "--dept", "图书馆", "--by", "王五"])
+    assert "不能跳过" in str(refused.exception)  # the real process turns it into exit 2 (see main)
+    done = runner.invoke(app, ["approve", "--dir", str(school), "--stage", "dept", "--dept", "图书馆", "--by", "李四"])
+    assert done.exit_code == 0 and "部门审核" in done.output
+    bad = runner.invoke(app, ["merge", "--dir", str(school), "--prefer", "1-5-1"])
+    assert "--prefer 的写法不对" in str(bad.exception)

@@ -24,12 +24,6 @@ LIBRARY = workbook_name(2020, "图书馆")
 STAFF_SHEET = "1-5-1 教职工基本信息"
 
 
-@pytest.fixture
-def school(clean_demo_dir: Path, tmp_path: Path) -> Path:
-    """A private copy of the clean demo collection, safe to edit."""
-    return Path(shutil.copytree(clean_demo_dir, tmp_path / "school"))
-
-
 def rules(report: ValidationReport, severity: Severity | None = None) -> set[str]:
     return {f.rule_id for f in report.findings if severity is None or f.severity is severity}
 

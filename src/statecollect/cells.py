@@ -465,5 +465,5 @@ def format_value(value: Any, field_type: FieldType) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:g}"
+        return str(int(value)) if value.is_integer() else f"{value:.15g}"
     return str(value)

@@ -167,7 +167,7 @@ class Engine:
             typed.append(self.type_column(data, header, required, parser, column, checked.findings))
         checked.rows = [dict(zip(headers, values, strict=True)) for values in zip(*typed, strict=True)] if typed else []
         if not checked.rows and not data.table.may_be_empty:
-            findings.append(Finding(data.locator.whole(), "table.empty", Severity.ERROR,
+            checked.findings.append(Finding(data.locator.whole(), "table.empty", Severity.ERROR,
                                     f"{data.table.display_name} 没有数据", "本表平台要求填报，请补充数据"))
         return checked
 

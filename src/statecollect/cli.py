@@ -19,7 +19,11 @@ from rich.console import Console, RenderableType
 from statecollect import __version__
 from statecollect.errors import UserError
 from statecollect.render import (
+    approval_summary,
     demo_summary,
+    export_summary,
+    merge_summary,
+    status_summary,
     findings_table,
     generate_summary,
     init_summary,
@@ -157,6 +161,73 @@ def validate_command(
                           feedback_dir=feedback, progress=advance)
     emit(output, report.to_dict(), validation_summary)
     raise typer.Exit(report.exit_code)
+
+
+@app.command("merge")
+def merge_command(
+    directory: DirOption = Path("."),
+    accept_errors: Annotated[bool, typer.Option("--accept-errors", help="有错误的表也汇总（记入台账）。")] = False,
+    prefer: Annotated[list[str] | None, typer.Option("--prefer", help="冲突时采用哪个部门的数据，写作 表号=部门，可重复。", show_default=False)] = None,
+    unfreeze: Annotated[list[str] | None, typer.Option("--unfreeze", help="解除已冻结基础表的冻结（表号，可重复），须同时写 --reason。", show_default=False)] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="解除冻结的理由（记入台账）。", show_default=False)] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """把台账中各部门最新的、通过校验的交回文件汇总为总表（“总表”文件夹），逐表列出 交回 = 汇总 + 未汇总 的行数和冲突。"""
+    from statecollect.merge import merge
+
+    choices = dict(_pair(item) for item in prefer or [])
+    with progress_bar("汇总") as advance:
+        result = merge(directory, accept_errors=accept_errors, prefer=choices, unfreeze=unfreeze or [], reason=reason,
+                       progress=advance)
+    emit(output, result.to_dict(), merge_summary)
+    raise typer.Exit(EXIT_PROBLEMS if result.findings else EXIT_OK)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    number, separator, department = text.partition("=")
+    if not separator or not number.strip() or not department.strip():
+        raise UserError(f"--prefer 的写法不对：“{text}”", "应写作 表号=部门，例如 --prefer 1-5-1=人事处")
+    return number.strip(), department.strip()
+
+
+@app.command("export")
+def export_command(directory: DirOption = Path("."), output: FormatOption = OutputFormat.TABLE) -> None:
+    """从总表生成平台导入文件（“导入文件”文件夹）：每表一个“表<表号> <表名>.xlsx”，表头与平台模板一致。"""
+    from statecollect.merge import export
+
+    with progress_bar("导出") as advance:
+        result = export(directory, progress=advance)
+    emit(output, result.to_dict(), export_summary)
+
+
+@app.command("status")
+def status_command(directory: DirOption = Path("."), output: FormatOption = OutputFormat.TABLE) -> None:
+    """各部门、各数据表的进度：未收到 / 有错误 / 已通过校验 / 部门已审核 / 校级已审核 / 已最终上报，以及距截止日期的天数（基础表在前）。"""
+    from statecollect.workflow import status
+
+    emit(output, status(directory).to_dict(), status_summary)
+
+
+class Stage(StrEnum):
+    DEPT = "dept"
+    SCHOOL = "school"
+    FINAL = "final"
+
+
+@app.command("approve")
+def approve_command(
+    stage: Annotated[Stage, typer.Option("--stage", help="dept 部门审核、school 校级审核、final 最终审核上报；须依次进行。")],
+    by: Annotated[str, typer.Option("--by", help="审核人姓名。")],
+    department: Annotated[str | None, typer.Option("--dept", help="被审核的部门（最终审核上报时不需要）。", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option("--note", help="审核意见（可选）。", show_default=False)] = None,
+    directory: DirOption = Path("."),
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """记录审核：填报 → 部门审核 → 校级审核 → 最终审核上报，不可跳过；校级审核后该部门的基础表冻结。"""
+    from statecollect.workflow import approve
+
+    approval = approve(directory, department=department, stage=stage.value, by=by, note=note)
+    emit(output, approval.__dict__, approval_summary)
 
 
 class DemoScale(StrEnum):

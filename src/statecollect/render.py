@@ -18,7 +18,11 @@ from rich.text import Text
 from statecollect.findings import SEVERITY_LABELS, Finding, Severity
 
 __all__ = [
+    "approval_summary",
     "demo_summary",
+    "export_summary",
+    "merge_summary",
+    "status_summary",
     "findings_table",
     "generate_summary",
     "init_summary",
@@ -156,6 +160,52 @@ def validation_summary(result: dict[str, Any]) -> RenderableType:
     verdict = "没有发现错误。" if not result["errors"] else "请把反馈副本发回各部门修改后重新交回。"
     parts.append(Text(verdict, style="green" if not result["errors"] else "bold"))
     return Group(*parts)
+
+
+def merge_summary(result: dict[str, Any]) -> RenderableType:
+    grid = _grid(f"总表：{result['master']}", ("表号", "表名", "交回行数", "汇总", "未汇总", "来源部门"))
+    for table in result["tables"]:
+        grid.add_row(table["table"], table["title"], str(table["rows_in"]), str(table["rows_merged"]),
+                     Text(str(table["rows_rejected"]), style="red" if table["rows_rejected"] else ""),
+                     "、".join(table["departments"]) or "—")
+    parts: list[RenderableType] = [grid, Text(f"合计：交回 {result['rows_in']} 行 = 汇总 {result['rows_merged']} 行 + 未汇总 {result['rows_rejected']} 行")]
+    if result["findings"]:
+        problems = _grid("需要处理的问题", ("表号", "部门", "问题", "处理办法"))
+        for finding in result["findings"]:
+            problems.add_row(finding["location"]["table"] or "", finding["location"]["department"] or "",
+                             finding["message"], finding["hint"])
+        parts.append(problems)
+    return Group(*parts)
+
+
+def export_summary(result: dict[str, Any]) -> RenderableType:
+    grid = _grid(f"已生成 {len(result['files'])} 个平台导入文件", ("表号", "行数", "文件"))
+    for item in result["files"]:
+        grid.add_row(item["table"], str(item["rows"]), Path(item["file"]).name)
+    return grid
+
+
+STATE_STYLES = {"missing": "red", "errors": "red", "validated": "yellow", "dept": "cyan", "school": "green", "final": "bold green"}
+
+
+def status_summary(result: dict[str, Any]) -> RenderableType:
+    grid = _grid(f"采集进度（{result['today']}）", ("表号", "表名", "责任部门", "状态", "截止日期", "剩余天数", "错误", "警告"))
+    for table in result["tables"]:
+        days = table["days_left"]
+        late = table["state"] in {"missing", "errors"} and days < 0
+        open_ = table["state"] in {"missing", "errors"}
+        remaining = (f"已逾期 {-days} 天" if days < 0 else f"{days} 天") if open_ else "—"
+        grid.add_row(("★" if table["base"] else "") + table["table"], table["title"], table["department"],
+                     Text(table["state_label"], style=STATE_STYLES[table["state"]]), table["deadline"],
+                     Text(remaining, style="red" if late else ""),
+                     str(table["errors"]), str(table["warnings"]))
+    return grid
+
+
+def approval_summary(result: dict[str, Any]) -> RenderableType:
+    stage = {"dept": "部门审核", "school": "校级审核", "final": "最终审核上报"}[result["stage"]]
+    who = f"{result['department']} " if result["department"] else ""
+    return Text(f"已记录：{who}{stage}，审核人 {result['approved_by']}，{result['approved_at']}", style="green")
 
 
 @contextmanager

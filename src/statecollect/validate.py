@@ -28,11 +28,12 @@ from statecollect.task_split import TaskSplit, read_split_workbook
 from statecollect.workbook_layout import COVER_SHEET, FINDINGS_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET, column_letter
 from statecollect.workbook_read import SheetRows, cell_text, find_table, header_row, read_sheets
 
-__all__ = ["FileReport", "TableReport", "ValidationReport", "validate"]
+__all__ = ["FileReport", "TableReport", "ValidationContext", "ValidationReport", "collection_context", "read_file", "validate"]
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 TOOL_SHEETS = frozenset({COVER_SHEET, LISTS_SHEET, META_SHEET, FINDINGS_SHEET})
 SKIPPED_SHEETS = TOOL_SHEETS - {META_SHEET}  # sheets the tool wrote for people or dropdowns: never data
+REFUSED_FILE_RULES = frozenset({"file.foreign", "file.forged", "file.other_year"})
 HEADER_SHARE_WITHOUT_META = 0.6
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -130,7 +131,7 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 @dataclass
-class _Context:
+class ValidationContext:
     catalogue: Catalogue
     collection: Collection | None
     split: TaskSplit | None
@@ -143,7 +144,7 @@ class _Context:
         return self.collection.secret if self.collection else None
 
 
-def _context(root: Path | None, year: int | None) -> tuple[_Context, Workspace | None]:
+def _context(root: Path | None, year: int | None) -> tuple[ValidationContext, Workspace | None]:
     workspace = open_workspace(root) if root is not None else None
     if workspace is None and year is None:
         raise UserError("不在采集文件夹中时，请用 --year 指定采集年份", "例如：statecollect validate 文件.xlsx --year 2020")
@@ -156,7 +157,17 @@ def _context(root: Path | None, year: int | None) -> tuple[_Context, Workspace |
         school="", school_type="", year=effective_year, edition="2020", deadlines=Deadlines.for_year(effective_year),
         secret="").times
     split = read_split_workbook(workspace.split_path, catalogue) if workspace and workspace.split_path.exists() else None
-    return _Context(catalogue, collection, split, effective_year, Engine(catalogue, times), {}), workspace
+    return ValidationContext(catalogue, collection, split, effective_year, Engine(catalogue, times), {}), workspace
+
+
+def collection_context(workspace: Workspace) -> ValidationContext:
+    """The context of a collection folder: its catalogue, split, statistic times and engine."""
+    return _context(workspace.root, None)[0]
+
+
+def read_file(context: ValidationContext, path: Path) -> FileReport:
+    """One file read, identified, structure-checked and typed — without the batch's table checks."""
+    return _FileValidator(context, path).run()
 
 
 def _inputs(paths: Iterable[Path]) -> list[Path]:
@@ -185,7 +196,7 @@ def validate(
     if root is None and year is None:
         root = _collection_root(paths)
     context, workspace = _context(root, year)
-    context.known = known_tables or {}
+    context.known = known_tables if known_tables is not None else _merged_tables(context, workspace)
     inputs = _inputs(paths or ([workspace.folder("returns")] if workspace else []))
     if not inputs:
         raise UserError("没有找到要校验的 Excel 文件（.xlsx、.xlsm、.xls）", "请指定文件或文件夹；在采集文件夹中默认校验“回收”文件夹")
@@ -195,12 +206,42 @@ def validate(
             progress(path.name)
         report.files.append(_FileValidator(context, path).run())
     _run_batch_checks(context, report)
+    if workspace is not None:
+        _record(workspace, report)
     if write_feedback:
         from statecollect.feedback import write_feedback_copies
 
         target = feedback_dir or (workspace.folder("feedback") if workspace else Path("反馈"))
         write_feedback_copies(report, context.catalogue, context.collection, target, progress=progress)
     return report
+
+
+def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> dict[str, list[dict[str, Any]]]:
+    """The tables already merged into the collection's master: references resolve against them."""
+    if workspace is None:
+        return {}
+    from statecollect.merge import master_path, read_master
+
+    path = master_path(workspace)
+    return read_master(path, context.catalogue, context.engine) if path.is_file() else {}
+
+
+def _record(workspace: Workspace, report: ValidationReport) -> None:
+    """Enter every identified, trusted file into the collection's ledger with its result per table."""
+    from statecollect.ledger import Ledger, TableResult
+
+    ledger = Ledger(workspace.root)
+    for file in report.files:
+        refused = any(f.rule_id in REFUSED_FILE_RULES for f in file.findings)
+        if not file.readable or file.department is None or refused:
+            continue
+        tables = []
+        for table in file.tables:
+            mine = [f for f in file.findings if f.location.table == table.table.number]
+            tables.append(TableResult(table.table.id, len(table.row_numbers),
+                                      sum(1 for f in mine if f.severity is Severity.ERROR),
+                                      sum(1 for f in mine if f.severity is Severity.WARNING)))
+        ledger.record(file.path, file.department, tables, file.count(Severity.ERROR), file.count(Severity.WARNING))
 
 
 def _collection_root(paths: Sequence[Path]) -> Path | None:
@@ -213,7 +254,7 @@ def _collection_root(paths: Sequence[Path]) -> Path | None:
         return None
 
 
-def _run_batch_checks(context: _Context, report: ValidationReport) -> None:
+def _run_batch_checks(context: ValidationContext, report: ValidationReport) -> None:
     batch = [table.checked for file in report.files for table in file.tables if table.checked is not None]
     by_name = {file.path.name: file for file in report.files}
     for finding in context.engine.run_checks(batch, known=context.known):
@@ -224,7 +265,7 @@ def _run_batch_checks(context: _Context, report: ValidationReport) -> None:
 
 
 class _FileValidator:
-    def __init__(self, context: _Context, path: Path) -> None:
+    def __init__(self, context: ValidationContext, path: Path) -> None:
         self.context = context
         self.path = path
         self.report = FileReport(path)

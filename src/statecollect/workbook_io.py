@@ -8,6 +8,7 @@ through :func:`put`, so nothing a department typed turns into a formula.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "put",
     "save_atomically",
     "sheet_title",
+    "streamed_row",
 ]
 
 # a text cell beginning with one of these could be read as a formula by a spreadsheet
@@ -70,7 +72,7 @@ def put(cell: Cell, value: Any) -> Cell:
 def print_setup(sheet: Worksheet, *, landscape: bool) -> None:
     """A4, fitted to the page width, page numbers in the footer: every sheet prints legibly."""
     sheet.page_setup.orientation = "landscape" if landscape else "portrait"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = "9"  # A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -82,6 +84,28 @@ def link_to(cell: Cell, sheet: str, reference: str = "A1") -> Cell:
     cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheetname(sheet)}!{reference}")
     cell.style = "Hyperlink"
     return cell
+
+
+def streamed_row(sheet: Any, values: list[Any], style: Callable[[Any], None] | None = None) -> list[Any]:
+    """A row for a write-only sheet with the same guarantee as :func:`put`: text stays text.
+
+    ``style``, when given, is applied to every cell (for header rows).
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    row: list[Any] = []
+    for value in values:
+        if style is None and not (isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)):
+            row.append(value)
+            continue
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        if style is not None:
+            style(cell)
+        row.append(cell)
+    return row
 
 
 def sheet_title(number: str, title: str) -> str:
