@@ -190,6 +190,9 @@ def test_department_text_never_becomes_a_formula(school: Path) -> None:
     export(school)
     exported = load_workbook(open_workspace(school).folder("export") / "表1-2 学校相关党政单位.xlsx").active
     assert exported["D2"].data_type == "s" and exported["D2"].value.startswith("=")
+    feedback = validate([school / "回收" / HR], root=school, feedback_dir=school / "fb").files[0].feedback
+    copy = load_workbook(feedback)[UNITS]
+    assert copy["D2"].data_type == "s" and copy["D2"].value.startswith("=")
 
 
 def test_export_writes_platform_files(school: Path) -> None:
@@ -218,3 +221,15 @@ def test_nothing_to_merge(school: Path) -> None:
         merge(school)
     with pytest.raises(UserError, match="还没有总表"):
         export(school)
+
+
+def test_generate_uses_the_master_once_merged(school: Path) -> None:
+    from openpyxl import load_workbook as load
+    from statecollect.generate import run_generate
+
+    check(school)
+    merge(school)
+    result = run_generate(school, departments=["科研处"])
+    workbook = load(result.workbooks[0].path)
+    assert any(name.startswith("keys_") for name in workbook.defined_names)
+    assert result.workbooks[0].prefilled_rows > 0

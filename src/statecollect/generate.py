@@ -105,7 +105,11 @@ def run_generate(
     base_path: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> GenerateResult:
-    """Generate the department workbooks of the collection in ``root`` from its task split."""
+    """Generate the department workbooks of the collection in ``root`` from its task split.
+
+    The base data for key dropdowns and prefilled rows is ``base_path`` or, when none is
+    given, the collection's master workbook once one has been merged.
+    """
     workspace = open_workspace(root)
     catalogue = load_catalogue(workspace.collection.edition)
     split = read_split_workbook(workspace.split_path, catalogue)
@@ -113,6 +117,11 @@ def run_generate(
     unknown = [name for name in departments or () if name not in known]
     if unknown:
         raise UserError(f"任务分解表中没有负责数据表的部门：{'、'.join(unknown)}", "可选：" + "、".join(known))
+    if base_path is None:
+        from statecollect.merge import master_path
+
+        merged = master_path(workspace)
+        base_path = merged if merged.is_file() else None  # once tables are merged, their keys feed the dropdowns
     base = base_from_workbook(base_path, catalogue) if base_path else None
     return generate_workbooks(workspace, catalogue, split, base=base, departments=departments or None, progress=progress)
 

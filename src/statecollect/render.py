@@ -139,15 +139,21 @@ def demo_summary(result: dict[str, Any]) -> RenderableType:
     return Group(*lines)
 
 
+def _count(number: int, style: str) -> Text:
+    return Text(str(number), style=style if number else "green")
+
+
 def validation_summary(result: dict[str, Any]) -> RenderableType:
     files = _grid(f"校验结果：{len(result['files'])} 个文件，错误 {result['errors']} 个，警告 {result['warnings']} 个",
-                  ("文件", "部门", "数据表", "错误", "警告", "反馈副本"))
+                  ("文件 / 数据表", "部门", "行数", "错误", "警告", "反馈副本"))
     for file in result["files"]:
-        tables = "无法读取" if not file["readable"] else "、".join(table["table"] for table in file["tables"]) or "—"
-        files.add_row(Path(file["file"]).name, file["department"] or "—", tables,
-                      Text(str(file["errors"]), style="red" if file["errors"] else "green"),
-                      Text(str(file["warnings"]), style="yellow" if file["warnings"] else ""),
+        files.add_row(Text(Path(file["file"]).name, style="bold"), file["department"] or "—",
+                      "无法读取" if not file["readable"] else "",
+                      _count(file["errors"], "red"), _count(file["warnings"], "yellow"),
                       Path(file["feedback"]).name if file["feedback"] else "")
+        for table in file["tables"]:
+            files.add_row(f"  {table['table']} {table['title']}", "", str(table["rows"]),
+                          _count(table["errors"], "red"), _count(table["warnings"], "yellow"), "")
     parts: list[RenderableType] = [files]
     shown = [finding for finding in result["findings"] if finding["severity"] == "error"][:40]
     if shown:

@@ -152,6 +152,8 @@ class _Values:
         if kind is FieldType.DATE:
             start = self.times.academic_start
             return start + timedelta(days=self.rng.randint(0, 360))
+        if kind is FieldType.ID and "ISBN" in header:
+            return f"978-7-{self.rng.randint(100, 999)}-{self.next_id(f'{table.id}.{field_.key}', '', 5)}-{self.rng.randint(0, 9)}"
         if kind is FieldType.ID:
             return self.next_id(f"{table.id}.{field_.key}", table.id[:2])
         if kind is FieldType.URL:

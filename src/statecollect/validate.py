@@ -109,8 +109,14 @@ class ValidationReport:
         }
 
 
+def findings_of(report: FileReport, table: TableReport) -> list[Finding]:
+    """The findings about one table of a file (a part table shares its number, not its sheet)."""
+    return [finding for finding in report.findings
+            if finding.location.table == table.table.number and finding.location.sheet in (table.sheet, None)]
+
+
 def _table_summary(report: FileReport, table: TableReport) -> dict[str, Any]:
-    mine = [finding for finding in report.findings if finding.location.table == table.table.number]
+    mine = findings_of(report, table)
     return {
         "table": table.table.number, "title": table.table.title, "sheet": table.sheet, "rows": len(table.row_numbers),
         "errors": sum(1 for finding in mine if finding.severity is Severity.ERROR),
@@ -237,7 +243,7 @@ def _record(workspace: Workspace, report: ValidationReport) -> None:
             continue
         tables = []
         for table in file.tables:
-            mine = [f for f in file.findings if f.location.table == table.table.number]
+            mine = findings_of(file, table)
             tables.append(TableResult(table.table.id, len(table.row_numbers),
                                       sum(1 for f in mine if f.severity is Severity.ERROR),
                                       sum(1 for f in mine if f.severity is Severity.WARNING)))
