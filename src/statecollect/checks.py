@@ -137,6 +137,7 @@ class Engine:
     """Checks tables against one schema set and one collection's statistic times."""
 
     def __init__(self, catalogue: Catalogue, times: StatisticTimes) -> None:
+        self.catalogue = catalogue
         lists = catalogue.schema_set.code_lists
         self.code_lists = {list_id: code_list.labels() for list_id, code_list in lists.items()}
         self.code_pairs = {list_id: frozenset((entry.code, entry.label) for entry in code_list.values)
@@ -227,7 +228,25 @@ class Engine:
             own = tables if len(delivered[checked.table.id]) == len(checked.rows) else {**tables, checked.table.id: checked.rows}
             for check in checked.table.checks:
                 findings.extend(self.run_check(check, checked, own))
+            findings.extend(self.cascades(checked))
         return findings
+
+    def cascades(self, checked: CheckedTable) -> Iterator[Finding]:
+        """A value chosen under a parent (a city under its province) must belong to that parent."""
+        for field_ in checked.table.template_fields:
+            parent = checked.table.field(field_.parent_field) if field_.parent_field else None
+            if parent is None or not field_.code_list or not parent.code_list:
+                continue
+            parents_of: dict[str, set[str]] = {}
+            for entry in self.catalogue.code_list(field_.code_list).values:
+                parents_of.setdefault(entry.label, set()).add(entry.parent or "")
+            code_of = {entry.label: entry.code for entry in self.catalogue.code_list(parent.code_list).values}
+            for index, row in enumerate(checked.rows):
+                child, above = row.get(field_.header), row.get(parent.header)
+                if child in parents_of and above in code_of and code_of[above] not in parents_of[child]:
+                    yield Finding(checked.locator.cell(index, field_.header), "cell.not_under_parent", Severity.ERROR,
+                                  f"“{field_.header}”的“{child}”不属于“{parent.header}”“{above}”",
+                                  f"请先选{parent.header}，再从该{parent.header}下的选项中选择{field_.header}", str(child))
 
     def run_check(self, check: Check, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
         runner = _RUNNERS[check.kind]

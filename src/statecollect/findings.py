@@ -7,13 +7,11 @@ It never carries whole datasets: only the offending value, shortened.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Finding", "Location", "Severity", "count_by_severity", "shorten"]
+__all__ = ["Finding", "Location", "Severity", "shorten"]
 
 
 class Severity(StrEnum):
@@ -74,6 +72,3 @@ class Finding:
         data["severity"] = self.severity.value
         return data
 
-
-def count_by_severity(findings: Iterable[Finding]) -> Counter[Severity]:
-    return Counter(finding.severity for finding in findings)

@@ -341,6 +341,17 @@ class _TableChecker:
                 self.problem(("fields", index, "code_list"), f"未知代码表 {field_.code_list}", "请在 codelists/ 中添加该代码表或改正名称")
             if field_.parent_field and field_.parent_field not in own:
                 self.problem(("fields", index, "parent_field"), f"上级字段 “{field_.parent_field}” 不存在", "parent_field 须为本表字段的表头")
+            elif field_.parent_field:
+                self.check_cascade(index, field_)
+
+    def check_cascade(self, index: int, field_: Any) -> None:
+        """A cascading field's list must name the parent field's list as the level above it."""
+        parent = self.table.field(field_.parent_field)
+        child_list = self.code_lists.get(field_.code_list or "")
+        if parent is None or child_list is None or child_list.parent_list != parent.code_list:
+            self.problem(("fields", index, "parent_field"),
+                         f"级联字段的代码表 {field_.code_list} 的 parent_list 应为上级字段的代码表 {parent.code_list if parent else '?'}",
+                         "在代码表文件中写明 parent_list，并为每项写 parent")
 
     def check_links(self) -> None:
         for index, other in enumerate(self.table.depends_on):

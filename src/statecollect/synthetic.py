@@ -484,6 +484,7 @@ class _School:
                             key=lambda check: all(self.table(target.table).base for target in check.targets))
         stats = self.times.variables()
         for row in rows:
+            self.pick_cascades(table, row)
             for check in table.checks:
                 if isinstance(check, DateWindowCheck):
                     self.place_in_window(check, table, row)
@@ -527,6 +528,17 @@ class _School:
                     row[own] = source.get(other)
                 locked.update(check.fields)
                 return
+
+    def pick_cascades(self, table: Table, row: Record) -> None:
+        """A city together with its own province."""
+        for field_ in table.template_fields:
+            parent = table.field(field_.parent_field) if field_.parent_field else None
+            if parent is None or not field_.code_list or not parent.code_list:
+                continue
+            entry = self.rng.choice(self.catalogue.code_list(field_.code_list).values)
+            labels = {item.code: item.label for item in self.catalogue.code_list(parent.code_list).values}
+            if entry.parent in labels:
+                row[field_.header], row[parent.header] = entry.label, labels[entry.parent]
 
     def pick_pair(self, check: CodeListCheck, row: Record) -> None:
         if check.version_field:

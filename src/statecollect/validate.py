@@ -405,8 +405,9 @@ class _FileValidator:
         for sheet in self.sheets:
             if sheet.name in used or sheet.name in TOOL_SHEETS or not any(cell_text(v) for row in sheet.rows for v in row):
                 continue
+            hidden = "" if sheet.visible else "（隐藏的）"
             self.add(self.where(sheet.name), "structure.extra_sheet", Severity.WARNING,
-                     f"多出的工作表“{sheet.name}”不属于本部门的数据表，其中内容不会被采集",
+                     f"多出的{hidden}工作表“{sheet.name}”不属于本部门的数据表，其中内容不会被采集",
                      "如是其他部门的数据，请交给对应部门；如是草稿，可删除")
 
     def read_table(self, table: Table, sheet: SheetRows) -> TableReport | None:

@@ -1,0 +1,42 @@
+"""The engine's own rules beyond the schema's checks: empty tables, cascades, batches of several files."""
+
+from __future__ import annotations
+
+from statecollect.catalogue import load_catalogue
+from statecollect.checks import Engine, GridLocator, TableInput
+from statecollect.findings import Location
+from statecollect.stat_times import StatisticTimes
+
+CATALOGUE = load_catalogue()
+ENGINE = Engine(CATALOGUE, StatisticTimes.for_year(2020))
+
+
+def typed(table_id: str, rows: list[dict], file: str = "a.xlsx"):  # noqa: ANN201
+    table = CATALOGUE.table_by_id(table_id)
+    letters = {field.header: chr(65 + index) for index, field in enumerate(table.template_fields)}
+    locator = GridLocator(Location(file=file, table=table.number), [index + 2 for index in range(len(rows))], letters)
+    return ENGINE.type_table(TableInput.from_records(table, rows, locator))
+
+
+def test_a_required_table_left_empty() -> None:
+    [finding] = typed("XXJXKYDW", []).findings
+    assert finding.rule_id == "table.empty" and "没有数据" in finding.message
+    assert typed("GCCRC", []).findings == []  # the platform accepts this table empty
+
+
+def test_a_city_must_lie_in_its_province() -> None:
+    rows = [{"校区名称": "主校区", "省份": "河北省", "市区": "保定", "详细地址": "某路 1 号"},
+            {"校区名称": "东校区", "省份": "上海", "市区": "保定", "详细地址": "某路 2 号"}]
+    findings = [f for f in ENGINE.run_checks([typed("XQDZ", rows)]) if f.rule_id == "cell.not_under_parent"]
+    assert [(f.location.cell, f.message) for f in findings] == [("C3", "“市区”的“保定”不属于“省份”“上海”")]
+
+
+def test_the_same_table_from_two_files_is_checked_per_file_and_referenced_as_one() -> None:
+    units_a = typed("XXJXKYDW", [{"教学科研单位名称": "音乐学院", "单位号": "0201", "单位职能": "教学院系", "单位负责人": "甲"}])
+    units_b = typed("XXJXKYDW", [{"教学科研单位名称": "美术学院", "单位号": "0202", "单位职能": "教学院系", "单位负责人": "乙"}],
+                    file="b.xlsx")
+    findings = ENGINE.run_checks([units_a, units_b])
+    assert not [f for f in findings if f.rule_id == "XXJXKYDW.unit_no_unique"]
+    labs = typed("BKSYCS", [{"实验场所代码": "SY01", "实验场所名称": "录音棚", "所属单位名称": "美术学院", "所属单位号": "0202",
+                             "性质": "基础实验室", "共建情况": "否", "使用面积（平方米）": 80}])
+    assert not [f for f in ENGINE.run_checks([units_a, units_b, labs]) if f.rule_id.startswith("BKSYCS.") and "unit" in f.rule_id]
