@@ -11,7 +11,7 @@ CATALOGUE = load_catalogue()
 ENGINE = Engine(CATALOGUE, StatisticTimes.for_year(2020))
 
 
-def typed(table_id: str, rows: list[dict], file: str = "a.xlsx"):  # noqa: ANN201
+def typed(table_id: str, rows: list[dict], file: str = "a.xlsx"):
     table = CATALOGUE.table_by_id(table_id)
     letters = {field.header: chr(65 + index) for index, field in enumerate(table.template_fields)}
     locator = GridLocator(Location(file=file, table=table.number), [index + 2 for index in range(len(rows))], letters)

@@ -19,7 +19,7 @@ def write(path: Path, data: bytes) -> Path:
         ("empty.xlsx", b"", "空文件"),
         ("page.xls", "<html><body><table><tr><td>学号</td></tr></table></body></html>".encode(), "网页"),
         ("export.xls", "\ufeff<?xml version='1.0'?><Workbook>".encode(), "网页"),
-        ("list.xlsx", "学号,姓名\n2019001,张三\n".encode("utf-8"), "文本"),
+        ("list.xlsx", "学号,姓名\n2019001,张三\n".encode(), "文本"),
         ("list_gbk.xls", "学号,姓名\n2019001,张三\n".encode("gbk"), "文本"),
         ("scan.xlsx", b"%PDF-1.7 binary", "PDF"),
         ("random.xlsx", bytes(range(256)) * 4, "无法识别"),

@@ -51,7 +51,7 @@ def test_base_keys_are_realistic(school: dict) -> None:
 def test_same_seed_same_school() -> None:
     catalogue = load_catalogue()
     times = StatisticTimes.for_year(2020)
-    make = lambda seed: synthesize(catalogue, times, scale=SCALES["small"], seed=seed, school="测试学院",  # noqa: E731
+    make = lambda seed: synthesize(catalogue, times, scale=SCALES["small"], seed=seed, school="测试学院",
                                    school_type="艺术院校", table_ids=["JZGJBXX", "KKQK"], engine=Engine(catalogue, times))
     assert make(3) == make(3)
     assert make(3)["JZGJBXX"] != make(4)["JZGJBXX"]

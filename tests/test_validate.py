@@ -28,7 +28,7 @@ def rules(report: ValidationReport, severity: Severity | None = None) -> set[str
     return {f.rule_id for f in report.findings if severity is None or f.severity is severity}
 
 
-def edit_returned(root: Path, name: str, change) -> Path:  # noqa: ANN001 — a small callback
+def edit_returned(root: Path, name: str, change) -> Path:
     path = root / "回收" / name
     workbook = load_workbook(path)
     change(workbook)

@@ -33,7 +33,7 @@ from statecollect.schema import (
 )
 from statecollect.stat_times import StatisticTimes
 
-__all__ = ["CheckedTable", "Engine", "GridLocator", "FormLocator", "Locator", "TableInput", "key_text"]
+__all__ = ["CheckedTable", "Engine", "FormLocator", "GridLocator", "Locator", "TableInput", "key_text"]
 
 Record = dict[str, Any]
 

@@ -309,7 +309,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 — the last line of defence against tracebacks
+    except Exception as exc:
         sys.exit(report_failure(exc))
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

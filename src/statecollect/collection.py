@@ -23,13 +23,13 @@ from statecollect.yamlsource import YamlFileError, read_yaml, validation_problem
 
 __all__ = [
     "COLLECTION_FILE",
+    "FOLDERS",
+    "SPLIT_FILE",
     "Collection",
     "CollectionError",
     "Deadlines",
-    "FOLDERS",
     "InitResult",
     "Period",
-    "SPLIT_FILE",
     "Workspace",
     "init_collection",
     "open_workspace",

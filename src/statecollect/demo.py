@@ -32,7 +32,7 @@ from statecollect.task_split import Assignment, TaskSplit, read_split_workbook, 
 from statecollect.output import write_atomically
 from statecollect.workbook_io import save_atomically, sheet_title
 
-__all__ = ["ANSWER_KEY_FILE", "DEMO_SCHOOL", "DemoResult", "TRUTH_FILE", "build_demo", "spread_split"]
+__all__ = ["ANSWER_KEY_FILE", "DEMO_SCHOOL", "TRUTH_FILE", "DemoResult", "build_demo", "spread_split"]
 
 DEMO_SCHOOL = "星海传媒学院"
 DEMO_FOLDER = "示例数据"

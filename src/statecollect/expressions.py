@@ -35,6 +35,7 @@ from typing import Any
 
 __all__ = [
     "AGGREGATES",
+    "STAT_VARIABLES",
     "Call",
     "ExpressionError",
     "FieldRef",
@@ -44,7 +45,6 @@ __all__ = [
     "compile_node",
     "field_refs",
     "parse",
-    "STAT_VARIABLES",
 ]
 
 STAT_VARIABLES: dict[str, str] = {

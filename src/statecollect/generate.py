@@ -43,9 +43,9 @@ from statecollect.workbook_layout import COVER_SHEET, FORM_HEADERS, LISTS_SHEET,
 from statecollect.workbook_read import find_table, read_sheets, records
 
 __all__ = [
+    "BaseData",
     "DepartmentWorkbook",
     "GenerateResult",
-    "BaseData",
     "base_from_workbook",
     "build_department_workbook",
     "generate_workbooks",

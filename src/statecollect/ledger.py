@@ -23,7 +23,7 @@ from typing import Any
 
 from statecollect.errors import UserError
 
-__all__ = ["Approval", "Ledger", "STAGES", "Submission", "TableResult", "file_hash"]
+__all__ = ["STAGES", "Approval", "Ledger", "Submission", "TableResult", "file_hash"]
 
 LEDGER_FOLDER = ".statecollect"
 LEDGER_FILE = "ledger.sqlite"

@@ -258,13 +258,15 @@ def _diff(table: Table, before: list[dict[str, str]], after: list[dict[str, str]
     key_of = (lambda row: tuple(row.get(name, "") for name in unique)) if unique else (lambda row: tuple(row.values()))
     old = {key_of(row): row for row in before}
     new = {key_of(row): row for row in after}
-    changed = [
-        {"key": "、".join(key), "fields": {name: [old[key][name], new[key][name]] for name in new[key] if old[key].get(name) != new[key][name]}}
-        for key in old.keys() & new.keys() if old[key] != new[key]
-    ]
+    changed = sorted(
+        ({"key": "、".join(key), "fields": {name: [old[key].get(name, ""), value] for name, value in new[key].items()
+                                            if old[key].get(name) != value}}
+         for key in old.keys() & new.keys() if old[key] != new[key]),
+        key=lambda item: str(item["key"]),
+    )
     return {"added": ["、".join(key) for key in new.keys() - old.keys()][:20],
             "removed": ["、".join(key) for key in old.keys() - new.keys()][:20],
-            "changed": sorted(changed, key=lambda item: item["key"])[:20],
+            "changed": changed[:20],
             "counts": [len(new.keys() - old.keys()), len(old.keys() - new.keys()), len(changed)]}
 
 

@@ -20,7 +20,7 @@ class OutputError(UserError):
     """An output file that could not be written."""
 
 
-def write_atomically(path: Path, writer: Callable[[Path], None]) -> Path:
+def write_atomically(path: Path, writer: Callable[[Path], object]) -> Path:
     """Let ``writer`` fill a temporary file beside ``path``, then move it into place in one step."""
     path = path.resolve()
     try:

@@ -21,13 +21,13 @@ __all__ = [
     "approval_summary",
     "demo_summary",
     "export_summary",
-    "merge_summary",
-    "status_summary",
     "findings_table",
     "generate_summary",
     "init_summary",
+    "merge_summary",
     "progress_bar",
     "schema_listing",
+    "status_summary",
     "table_description",
     "validation_summary",
     "yes",
@@ -127,7 +127,7 @@ def generate_summary(result: dict[str, Any]) -> RenderableType:
 
 
 def demo_summary(result: dict[str, Any]) -> RenderableType:
-    lines = [
+    lines: list[RenderableType] = [
         Text(f"演示学校已生成：{result['root']}", style="bold green"),
         Text(f"{result['tables']} 张数据表，共 {result['rows']} 行；{result['departments']} 个部门的填报表已放入“回收”文件夹。"),
     ]

@@ -110,7 +110,7 @@ def _check_zip(path: Path, limits: ZipLimits) -> None:
     for entry in entries:
         total += entry.file_size
         ratio = entry.file_size / max(entry.compress_size, 1)
-        if entry.file_size > limits.max_entry_bytes or ratio > limits.max_ratio and entry.file_size > (1 << 20):
+        if entry.file_size > limits.max_entry_bytes or (ratio > limits.max_ratio and entry.file_size > (1 << 20)):
             raise UnsafeFile(f"{path.name} 解压后异常巨大（疑似“压缩炸弹”），已拒绝读取", "请确认文件来源；如为正常文件，请另存为新文件后再交回")
     if total > limits.max_total_bytes:
         raise UnsafeFile(f"{path.name} 解压后超过 {limits.max_total_bytes >> 20} MB，已拒绝读取", "请拆分数据或删除无关工作表后再交回")

@@ -35,8 +35,8 @@ __all__ = [
     "Shape",
     "Table",
     "TimeBasis",
-    "UniqueCheck",
     "Unimplemented",
+    "UniqueCheck",
 ]
 
 

@@ -138,7 +138,7 @@ def _read_cache(cache: Path | None) -> SchemaSet | None:
         return None
     try:
         loaded = pickle.loads(cache.read_bytes())
-    except Exception:  # noqa: BLE001 — a stale or broken cache is simply rebuilt
+    except Exception:
         return None
     return loaded if isinstance(loaded, SchemaSet) else None
 

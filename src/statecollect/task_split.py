@@ -226,7 +226,7 @@ def read_split_workbook(path: Path, catalogue: Catalogue) -> TaskSplit:
         workbook = CalamineWorkbook.from_path(str(path))
         names = workbook.sheet_names
         rows = workbook.get_sheet_by_name(SHEET).to_python(skip_empty_area=False) if SHEET in names else None
-    except Exception:  # noqa: BLE001 — any unreadable file gets the same plain message
+    except Exception:
         raise SplitError([_problem(None, None, f"{path.name} 不是有效的 Excel 文件", "请用 Excel 或 WPS 另存为 .xlsx 后重试", path.name)]) from None
     if rows is None:
         raise SplitError([_problem(None, None, f"找不到工作表“{SHEET}”", "请勿重命名或删除该工作表", path.name)])

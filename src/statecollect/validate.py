@@ -304,8 +304,8 @@ class _FileValidator:
         if not self.report.tables and not any(f.rule_id == "structure.sheet_missing" for f in self.report.findings):
             self.add(self.where(), "file.no_tables", Severity.ERROR, "文件中没有找到任何数据表",
                      "请使用下发的填报表填写，勿修改表头；或确认交回的是正确的文件")
-        for table in self.report.tables:
-            table.checked = self.type_cells(table)
+        for found in self.report.tables:
+            found.checked = self.type_cells(found)
         return self.report
 
     # ------------------------------------------------------------------ identification
@@ -423,7 +423,7 @@ class _FileValidator:
         return self.read_grid(table, sheet, index)
 
     def read_grid(self, table: Table, sheet: SheetRows, index: int) -> TableReport:
-        where = lambda **more: self.where(sheet.name, table=table.number, **more)  # noqa: E731
+        where = lambda **more: self.where(sheet.name, table=table.number, **more)
         if index > 0:
             self.add(where(row=index + 1), "structure.header_moved", Severity.WARNING, f"表头在第 {index + 1} 行，而不是第 1 行",
                      "请删除表头上方多出的行，使表头位于第 1 行")
@@ -475,7 +475,7 @@ class _FileValidator:
         return positions
 
     def flag_sheet_oddities(self, table: Table, sheet: SheetRows, index: int, report: TableReport) -> None:
-        where = lambda **more: self.where(sheet.name, table=table.number, **more)  # noqa: E731
+        where = lambda **more: self.where(sheet.name, table=table.number, **more)
         for first_row, first_column, last_row, last_column in sheet.merged:
             if last_row > first_row or last_column > first_column:
                 cell = f"{column_letter(first_column + 1)}{first_row + 1}"

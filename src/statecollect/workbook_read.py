@@ -22,7 +22,7 @@ from statecollect.errors import UserError
 from statecollect.safety import FileKind, inspect_file
 from statecollect.schema import Table
 
-__all__ = ["ReadError", "SheetRows", "find_table", "header_row", "read_sheets", "records", "cell_text"]
+__all__ = ["ReadError", "SheetRows", "cell_text", "find_table", "header_row", "read_sheets", "records"]
 
 HEADER_SEARCH_ROWS = 10
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -69,7 +69,7 @@ def read_sheets(path: Path, skip: Collection[str] = ()) -> list[SheetRows]:
         return sheets
     except UserError:
         raise
-    except Exception as exc:  # noqa: BLE001 — calamine raises several types for unreadable files
+    except Exception as exc:
         raise ReadError(f"无法读取 {path.name}：文件已损坏或格式不受支持（{type(exc).__name__}）",
                         "请在 Excel/WPS 中打开后另存为 .xlsx 再交回") from None
 
