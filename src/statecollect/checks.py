@@ -145,6 +145,7 @@ class Engine:
         self.times = times
         self.stats = times.variables()
         self._parsers: dict[str, list[tuple[str, bool, FieldParser]]] = {}
+        self.key_cache: dict[tuple[int, str, tuple[str, ...]], frozenset[tuple[str, ...]]] = {}
         self._compiled: dict[str, Evaluator] = {}
 
     # ------------------------------------------------------------------ cells
@@ -218,6 +219,8 @@ class Engine:
         ``known`` holds already collected tables (typed rows) used for references when a
         table is not part of the batch.
         """
+        # row lists stay alive for the whole run, so their ids are safe cache keys until the next run
+        self.key_cache: dict[tuple[int, str, tuple[str, ...]], frozenset[tuple[str, ...]]] = {}
         delivered: dict[str, list[Record]] = {}
         for checked in batch:
             delivered.setdefault(checked.table.id, []).extend(checked.rows)
@@ -292,8 +295,15 @@ def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: M
             first[key] = index
 
 
-def _target_keys(tables: Mapping[str, Sequence[Record]], table_id: str, headers: Sequence[str]) -> set[tuple[str, ...]]:
-    return {key for row in tables.get(table_id, ()) if (key := _key(row, headers)) is not None}
+def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_id: str,
+                 headers: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """The keys of a table's rows. Many checks look up the same keys: each set is built once per run."""
+    rows = tables.get(table_id, ())
+    cache_key = (id(rows), table_id, tuple(headers))
+    cached = engine.key_cache.get(cache_key)
+    if cached is None:
+        cached = engine.key_cache[cache_key] = frozenset(key for row in rows if (key := _key(row, headers)) is not None)
+    return cached
 
 
 def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
@@ -306,7 +316,7 @@ def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tab
         return
     keys: set[tuple[str, ...]] = set()
     for target in available:
-        keys |= _target_keys(tables, target.table, target.fields)
+        keys |= _target_keys(engine, tables, target.table, target.fields)
     applies = engine.applies(check, checked, tables)
     for index, row in enumerate(checked.rows):
         key = _key(row, check.fields)
@@ -317,7 +327,7 @@ def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tab
 def _exclusion(engine: Engine, check: ExclusionCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     taken: set[tuple[str, ...]] = set()
     for other in check.others:
-        taken |= _target_keys(tables, other.table, other.fields)
+        taken |= _target_keys(engine, tables, other.table, other.fields)
     if not taken:
         return
     applies = engine.applies(check, checked, tables)

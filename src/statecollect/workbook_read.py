@@ -28,7 +28,6 @@ HEADER_SEARCH_ROWS = 10
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 
 
 class ReadError(UserError):
@@ -91,7 +90,8 @@ def _scan_structure(path: Path) -> dict[str, tuple[frozenset[int], frozenset[int
                 data = archive.read(member)
             except KeyError:
                 continue
-            if not any(token in data for token in (b'hidden="1"', b'hidden="true"', b"<f>", b"<f ")):
+            # plain substring scans run at memchr speed; a regex over megabytes of XML does not
+            if b"hidden=" not in data and b"<f>" not in data and b"<f " not in data:
                 continue
             found[name] = _parse_sheet_xml(data)
     return found
