@@ -27,6 +27,7 @@ def test_status_before_anything_is_received(school: Path) -> None:
     assert (staff.department, staff.deadline, staff.days_left) == ("人事处", date(2020, 10, 15), -5)
     data = report.to_dict()
     assert data["departments"]["人事处"]["missing"] > 0 and data["tables"][0]["state_label"] == "未收到"
+    assert {"phase": "基础数据表截止", "date": "2020-10-15", "days_left": -5} in data["deadlines"]
 
 
 def test_the_four_steps_in_order(school: Path) -> None:

@@ -195,6 +195,9 @@ STATE_STYLES = {"missing": "red", "errors": "red", "validated": "yellow", "dept"
 
 
 def status_summary(result: dict[str, Any]) -> RenderableType:
+    phases = Text("；".join(f"{item['phase']} {item['date']}（" + (f"还有 {item['days_left']} 天" if item["days_left"] >= 0
+                                                                  else f"已过 {-item['days_left']} 天") + "）"
+                          for item in result["deadlines"]))
     grid = _grid(f"采集进度（{result['today']}）", ("表号", "表名", "责任部门", "状态", "截止日期", "剩余天数", "错误", "警告"))
     for table in result["tables"]:
         days = table["days_left"]
@@ -205,7 +208,7 @@ def status_summary(result: dict[str, Any]) -> RenderableType:
                      Text(table["state_label"], style=STATE_STYLES[table["state"]]), table["deadline"],
                      Text(remaining, style="red" if late else ""),
                      str(table["errors"]), str(table["warnings"]))
-    return grid
+    return Group(phases, grid)
 
 
 def approval_summary(result: dict[str, Any]) -> RenderableType:

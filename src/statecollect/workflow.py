@@ -56,6 +56,7 @@ class TableStatus:
 @dataclass(frozen=True)
 class StatusReport:
     today: date
+    deadlines: list[tuple[str, date]]
     tables: list[TableStatus]
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,8 +64,10 @@ class StatusReport:
         for item in self.tables:
             counts = departments.setdefault(item.department, {state: 0 for state in STATE_LABELS})
             counts[item.state] += 1
-        return {"today": self.today.isoformat(), "departments": departments,
-                "tables": [item.to_dict() for item in self.tables]}
+        return {"today": self.today.isoformat(),
+                "deadlines": [{"phase": name, "date": day.isoformat(), "days_left": (day - self.today).days}
+                              for name, day in self.deadlines],
+                "departments": departments, "tables": [item.to_dict() for item in self.tables]}
 
 
 @dataclass
@@ -126,7 +129,10 @@ def status(root: Path, today: date | None = None) -> StatusReport:
         ))
     order = {table.id: index for index, table in enumerate(catalogue.tables)}
     rows.sort(key=lambda item: (not item.base, order[item.table_id]))
-    return StatusReport(day, rows)
+    plan = workspace.collection.deadlines
+    deadlines = [("学习部署结束", plan.learning.end), ("基础数据表截止", plan.base_tables),
+                 ("采集填报与审核截止", plan.collection.end), ("分析总结截止", plan.analysis.end)]
+    return StatusReport(day, deadlines, rows)
 
 
 def approve(root: Path, *, department: str | None, stage: str, by: str, note: str | None = None) -> Approval:
