@@ -89,3 +89,10 @@ def test_school_approval_freezes_only_base_tables(school: Path) -> None:
 def test_approval_mistakes_are_explained(school: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(UserError, match=message):
         approve(school, **kwargs)
+
+
+def test_checking_again_does_not_reopen_the_review(school: Path) -> None:
+    validate([], root=school, write_feedback=False)
+    approve(school, department="图书馆", stage="dept", by="李四")
+    validate([], root=school, write_feedback=False)
+    assert states(school, "图书馆") == {"dept"}

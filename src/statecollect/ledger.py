@@ -153,7 +153,12 @@ class Ledger:
     # ------------------------------------------------------------------ submissions
 
     def record(self, path: Path, department: str | None, tables: Sequence[TableResult], errors: int, warnings: int) -> Submission:
-        """Record a validated file; validating the same bytes again updates the result, not the order."""
+        """Record a validated file.
+
+        Validating the same bytes again updates the result; it moves the file to the front only
+        when the department had delivered something else since, so re-checking does not reopen
+        a review but re-delivering an older version does.
+        """
         sha = file_hash(path)
         copy = self.copy_of(sha)
         if not copy.exists():
@@ -164,7 +169,9 @@ class Ledger:
         stamp = now()
         with self.connect() as db:
             row = db.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha,)).fetchone()
-            seen = _next_seen(db)
+            newest = db.execute("SELECT id, seen FROM submissions WHERE department IS ? ORDER BY seen DESC LIMIT 1",
+                                (department,)).fetchone()
+            seen = newest[1] if row is not None and newest is not None and newest[0] == row[0] else _next_seen(db)
             if row is None:
                 cursor = db.execute(
                     "INSERT INTO submissions (sha256, file_name, department, received_at, validated_at, errors, warnings, seen)"
