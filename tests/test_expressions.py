@@ -126,3 +126,18 @@ def test_valid_scopes() -> None:
 def test_field_refs_in_reading_order() -> None:
     refs = field_refs(parse("a + F.总数 > `b`"))
     assert [(ref.table, ref.header) for ref in refs] == [(None, "a"), ("F", "总数"), (None, "b")]
+
+
+def test_count_matching_looks_up_another_table_per_record() -> None:
+    tables = {"S": [{"专业": "0101"}, {"专业": "0101"}, {"专业": 102.0}]}
+    assert evaluate("count_matching(S.专业, m)", {"m": "0101"}, tables) == 2
+    assert evaluate("count_matching(S.专业, m)", {"m": "102"}, tables) == 1
+    assert evaluate("n <= count_matching(S.专业, m)", {"n": 3, "m": "0101"}, tables) is False
+    assert evaluate("count_matching(S.专业, m)", {"m": "0101"}, {}) is None
+    scope = Scope(table_id="T", headers=frozenset({"m", "n"}), shape="list", record_level=True,
+                  other_tables={"S": ("list", frozenset({"专业"}))})
+    check_scope(parse("n <= count_matching(S.专业, m)"), scope)
+    for bad, message in (("count_matching(m, m)", "其他表的字段"), ("count_matching(S.年级, m)", "没有字段"),
+                         ("count_matching(S.专业)", "参数个数")):
+        with pytest.raises(ExpressionError, match=message):
+            check_scope(parse(bad), scope)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -57,6 +57,9 @@ STAT_VARIABLES: dict[str, str] = {
 }
 
 AGGREGATES = frozenset({"sum", "count", "count_if", "max", "min", "distinct_count"})
+# count_matching(OTHER.field, value): how many rows of another table hold this record's value,
+# e.g. the students of this row's major — the one way a record-level check reads another table
+LOOKUPS = frozenset({"count_matching"})
 SCALAR_FUNCTIONS: dict[str, tuple[int, int]] = {
     "blank": (1, 1),
     "present": (1, 1),
@@ -393,6 +396,9 @@ def _check(node: Node, scope: Scope, inside_aggregate: str | None) -> None:
 
 
 def _check_call(node: Call, scope: Scope, inside_aggregate: str | None) -> None:
+    if node.name in LOOKUPS:
+        _check_lookup(node, scope, inside_aggregate)
+        return
     if node.name in AGGREGATES:
         low, high = AGGREGATE_ARITY[node.name]
         if scope.record_level:
@@ -402,7 +408,7 @@ def _check_call(node: Call, scope: Scope, inside_aggregate: str | None) -> None:
     elif node.name in SCALAR_FUNCTIONS:
         low, high = SCALAR_FUNCTIONS[node.name]
     else:
-        known = "、".join(sorted({*SCALAR_FUNCTIONS, *AGGREGATES}))
+        known = "、".join(sorted({*SCALAR_FUNCTIONS, *AGGREGATES, *LOOKUPS}))
         raise ExpressionError(f"未知函数 “{node.name}”，可用：{known}")
     if not low <= len(node.args) <= high:
         raise ExpressionError(f"函数 {node.name}() 的参数个数不对")
@@ -417,6 +423,19 @@ def _check_call(node: Call, scope: Scope, inside_aggregate: str | None) -> None:
     target = tables.pop() if tables else scope.table_id
     for arg in node.args:
         _check(arg, scope, inside_aggregate=target)
+
+
+def _check_lookup(node: Call, scope: Scope, inside_aggregate: str | None) -> None:
+    if len(node.args) != 2:
+        raise ExpressionError(f"函数 {node.name}() 的参数个数不对")
+    target, value = node.args
+    if not isinstance(target, FieldRef) or target.table is None or target.table == scope.table_id:
+        raise ExpressionError(f"{node.name}() 的第一个参数须为其他表的字段，如 BKSJBQK.学号")
+    if target.table not in scope.other_tables:
+        raise ExpressionError(f"引用了不存在的表 “{target.table}”")
+    if target.header not in scope.other_tables[target.table][1]:
+        raise ExpressionError(f"表 {target.table} 没有字段 “{target.header}”")
+    _check(value, scope, inside_aggregate)
 
 
 def aggregate_table(node: Call, default_table: str) -> str:
@@ -445,6 +464,7 @@ class EvalContext:
     tables: Mapping[str, Sequence[Row]]
     stats: Mapping[str, Any]
     table_id: str
+    indexes: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
 
 def _is_blank(value: Any) -> bool:
@@ -613,8 +633,37 @@ def _compile_binary(node: Binary, default_table: str) -> Evaluator:
     return lambda context: _compare(op, left(context), right(context))
 
 
+def _lookup_key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
+
+
+def _compile_lookup(node: Call, default_table: str) -> Evaluator:
+    target = node.args[0]
+    assert isinstance(target, FieldRef) and target.table is not None
+    table_id, header = target.table, target.header
+    value = _compile(node.args[1], default_table)
+
+    def count_matching(context: EvalContext) -> Any:
+        if table_id not in context.tables:
+            return None  # the other table is not known here: nothing to compare with
+        index = context.indexes.get((table_id, header))
+        if index is None:
+            index = context.indexes[(table_id, header)] = {}
+            for row in context.tables[table_id]:
+                key = _lookup_key(row.get(header))
+                index[key] = index.get(key, 0) + 1
+        key = _lookup_key(value(context))
+        return index.get(key, 0) if key else None
+
+    return count_matching
+
+
 def _compile_call(node: Call, default_table: str) -> Evaluator:
     name = node.name
+    if name in LOOKUPS:
+        return _compile_lookup(node, default_table)
     if name not in AGGREGATES:
         args = [_compile(arg, default_table) for arg in node.args]
         return lambda context: _scalar_call(name, [arg(context) for arg in args])

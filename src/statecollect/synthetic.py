@@ -179,15 +179,17 @@ class _Repairer:
     ``总数 <= 上限`` then scales the parts instead of breaking the sum.
     """
 
-    def __init__(self, table: Table, values: _Values, tables: Mapping[str, Sequence[Record]], stats: Mapping[str, Any]) -> None:
+    def __init__(self, table: Table, values: _Values, tables: Mapping[str, Sequence[Record]], stats: Mapping[str, Any],
+                 indexes: dict[tuple[str, str], dict[str, int]] | None = None) -> None:
         self.table = table
         self.values = values
         self.tables = tables
         self.stats = stats
+        self.indexes = {} if indexes is None else indexes
         self.pinned: dict[str, Node] = {}
 
     def evaluate(self, node: Node, row: Record) -> Any:
-        context = EvalContext(row=row, tables=self.tables, stats=self.stats, table_id=self.table.id)
+        context = EvalContext(row=row, tables=self.tables, stats=self.stats, table_id=self.table.id, indexes=self.indexes)
         return compile_node(node, self.table.id)(context)
 
     def repair(self, node: Node, row: Record) -> None:
@@ -483,6 +485,7 @@ class _School:
         references = sorted((check for check in table.checks if isinstance(check, ReferenceCheck)),
                             key=lambda check: all(self.table(target.table).base for target in check.targets))
         stats = self.times.variables()
+        indexes: dict[tuple[str, str], dict[str, int]] = {}  # lookups into other tables, shared by all rows
         for row in rows:
             self.pick_cascades(table, row)
             for check in table.checks:
@@ -493,7 +496,7 @@ class _School:
             locked: set[str] = set()
             for check in references:
                 self.copy_reference(check, row, locked)
-            repairer = _Repairer(table, self.values, self.data, stats)
+            repairer = _Repairer(table, self.values, self.data, stats, indexes)
             for _ in range(3):
                 for node, when in relations:
                     if when is None or repairer.evaluate(when, row) is True:
