@@ -1,0 +1,31 @@
+"""Every result the library returns can be laid out for the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from statecollect.catalogue import load_catalogue
+from statecollect.render import schema_listing, status_summary, table_description, validation_summary
+
+
+def rendered(renderable: object) -> str:
+    console = Console(width=160, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_schema_views() -> None:
+    catalogue = load_catalogue()
+    assert "教职工基本信息" in rendered(schema_listing(catalogue.listing()))
+    assert "出生年月" in rendered(table_description(catalogue.describe(catalogue.table("1-5-1"))))
+
+
+def test_validation_and_status_views(school: Path) -> None:
+    from statecollect.validate import validate
+    from statecollect.workflow import status
+
+    text = rendered(validation_summary(validate([], root=school, write_feedback=False).to_dict()))
+    assert "没有发现错误" in text and "1-5-1 教职工基本信息" in text
+    assert "基础数据表截止" in rendered(status_summary(status(school).to_dict()))
