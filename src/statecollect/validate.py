@@ -18,12 +18,13 @@ from typing import Any
 
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.checks import CheckedTable, Engine, FormLocator, GridLocator, TableInput
-from statecollect.collection import Collection, CollectionError, Deadlines, Workspace, open_workspace
+from statecollect.collection import Collection, CollectionError, Workspace, open_workspace
 from statecollect.errors import UserError
 from statecollect.findings import Finding, Location, Severity
 from statecollect.safety import ensure_safe_xml
 from statecollect.schema import Shape, Table
 from statecollect.signing import collection_id, verify
+from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import TaskSplit, read_split_workbook
 from statecollect.workbook_layout import COVER_SHEET, FINDINGS_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET, column_letter
 from statecollect.workbook_read import SheetRows, cell_text, find_table, header_row, read_sheets
@@ -156,12 +157,12 @@ def _context(root: Path | None, year: int | None) -> tuple[ValidationContext, Wo
         raise UserError("不在采集文件夹中时，请用 --year 指定采集年份", "例如：statecollect validate 文件.xlsx --year 2020")
     if workspace is not None and year is not None and year != workspace.collection.year:
         raise UserError(f"--year {year} 与采集文件夹的年份 {workspace.collection.year} 不一致", "在采集文件夹中可省略 --year")
+    if year is not None and not 2000 <= year <= 2100:
+        raise UserError(f"采集年份 {year} 不合理", "用 --year 指定四位年份，如 2020")
     collection = workspace.collection if workspace else None
     catalogue = load_catalogue(collection.edition if collection else "2020")
     effective_year = collection.year if collection else int(year or 0)
-    times = collection.times if collection else Collection(
-        school="", school_type="", year=effective_year, edition="2020", deadlines=Deadlines.for_year(effective_year),
-        secret="").times
+    times = StatisticTimes.for_year(effective_year)
     split = read_split_workbook(workspace.split_path, catalogue) if workspace and workspace.split_path.exists() else None
     return ValidationContext(catalogue, collection, split, effective_year, Engine(catalogue, times), {}), workspace
 

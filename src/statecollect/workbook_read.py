@@ -9,7 +9,6 @@ or by a header row holding its template headers within the first rows.
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
