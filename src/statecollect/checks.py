@@ -220,7 +220,7 @@ class Engine:
         table is not part of the batch.
         """
         # row lists stay alive for the whole run, so their ids are safe cache keys until the next run
-        self.key_cache: dict[tuple[int, str, tuple[str, ...]], frozenset[tuple[str, ...]]] = {}
+        self.key_cache = {}
         delivered: dict[str, list[Record]] = {}
         for checked in batch:
             delivered.setdefault(checked.table.id, []).extend(checked.rows)
