@@ -202,3 +202,18 @@ def test_nothing_to_validate(tmp_path: Path) -> None:
         validate([tmp_path], year=2020)
     with pytest.raises(UserError, match="--year"):
         validate([tmp_path])
+
+
+def test_macro_workbooks_and_hidden_columns(school: Path, tmp_path: Path) -> None:
+    def hide(workbook: Workbook) -> None:
+        sheet = workbook[STAFF_SHEET]
+        sheet["P2"] = "备忘"
+        sheet.column_dimensions["P"].hidden = True
+
+    path = edit_returned(school, HR, hide)
+    macro = path.with_suffix(".xlsm")
+    path.rename(macro)
+    report = validate([macro], root=school, feedback_dir=tmp_path / "fb")
+    assert report.files[0].tables and report.files[0].department == "人事处"
+    hidden = [f for f in report.findings if f.rule_id == "structure.hidden_data"]
+    assert [(f.location.sheet, f.location.cell) for f in hidden] == [(STAFF_SHEET, "P1")]

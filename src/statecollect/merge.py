@@ -226,7 +226,7 @@ def _row_key(row: Record, headers: Sequence[str]) -> tuple[str, ...]:
 
 
 def _fingerprint(table: Table, row: Record) -> tuple[str, ...]:
-    return tuple(format_value(row.get(field.header), field.type) for field in table.template_fields)
+    return tuple(_canonical(table, row).values())
 
 
 def _canonical(table: Table, row: Record) -> dict[str, str]:
