@@ -40,3 +40,23 @@ def test_the_same_table_from_two_files_is_checked_per_file_and_referenced_as_one
     labs = typed("BKSYCS", [{"实验场所代码": "SY01", "实验场所名称": "录音棚", "所属单位名称": "美术学院", "所属单位号": "0202",
                              "性质": "基础实验室", "共建情况": "否", "使用面积（平方米）": 80}])
     assert not [f for f in ENGINE.run_checks([units_a, units_b, labs]) if f.rule_id.startswith("BKSYCS.") and "unit" in f.rule_id]
+
+
+def test_keys_and_references_are_checked_from_columns_without_making_records() -> None:
+    units = typed("XXJXKYDW", [{"教学科研单位名称": f"学院{n}", "单位号": f"02{n:02d}", "单位职能": "教学院系", "单位负责人": "甲"}
+                               for n in range(50)] +
+                  [{"教学科研单位名称": "重复学院", "单位号": "0201", "单位职能": "教学院系", "单位负责人": "乙"}])
+    labs = typed("BKSYCS", [{"实验场所代码": "SY01", "实验场所名称": "录音棚", "所属单位名称": "无名学院", "所属单位号": "0999",
+                             "性质": "基础实验室", "共建情况": "否", "使用面积（平方米）": 80}])
+    findings = ENGINE.run_checks([units, labs])
+    assert [f.location.row for f in findings if f.rule_id == "XXJXKYDW.unit_no_unique"] == [52]
+    assert any(f.rule_id.startswith("BKSYCS.") and f.value and "0999" in f.value for f in findings)
+    assert units._rows is None  # its keys came from the columns: no record mapping was made for it
+
+
+def test_records_and_rows_agree() -> None:
+    checked = typed("XXJXKYDW", [{"教学科研单位名称": "音乐学院", "单位号": "0201", "单位职能": "教学院系", "单位负责人": "甲"},
+                                 {"教学科研单位名称": "美术学院", "单位号": "0202", "单位职能": "教学院系", "单位负责人": "乙"}])
+    walked = list(checked.records())
+    assert checked._rows is None and checked.record(1) == walked[1]
+    assert checked.rows == walked and checked.record(1) is checked.rows[1]

@@ -50,7 +50,7 @@ def school() -> School:
 
 def fired(data: School, table: Table, check: Any) -> list[int | None]:
     rows = data.get(table.id, [])
-    checked = CheckedTable(table, rows, GridLocator(Location(), range(len(rows)), {}))
+    checked = CheckedTable.from_rows(table, rows, GridLocator(Location(), range(len(rows)), {}))
     return [finding.location.row for finding in ENGINE.run_check(check, checked, data)]
 
 

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import gc
+import zipfile
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 
+from statecollect import workbook_read
 from statecollect.catalogue import load_catalogue
-from statecollect.workbook_read import find_table, read_sheets, records
+from statecollect.errors import UserError
+from statecollect.workbook_read import ReadAhead, cyclic_gc_paused, find_table, read_sheets, records
 
 
 def test_tables_are_found_by_name_or_by_headers_and_structure_is_seen(tmp_path: Path) -> None:
@@ -34,3 +39,94 @@ def test_tool_sheets_can_be_skipped(tmp_path: Path) -> None:
     workbook.create_sheet("_lists")
     workbook.save(tmp_path / "b.xlsx")
     assert [sheet.name for sheet in read_sheets(tmp_path / "b.xlsx", skip={"_lists"})] == ["Sheet"]
+
+
+def _sheet_with_rows(path: Path, rows: list[list[object]]) -> Path:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_read_ahead_yields_every_file_once_with_its_position_and_own_outcome(tmp_path: Path) -> None:
+    paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [[f"文件{index}", "填充" * index * 200]]) for index in range(5)]
+    broken = tmp_path / "2.xlsx"
+    broken.write_text("<html>不是工作簿</html>", encoding="utf-8")
+    outcomes = {}
+    with ReadAhead(paths, workers=2, window=2) as reading:
+        for index, path, sheets in reading:
+            assert path == paths[index]
+            try:
+                outcomes[index] = sheets.result()[0].rows[0][0]
+            except UserError as error:
+                outcomes[index] = type(error).__name__
+    assert outcomes == {0: "文件0", 1: "文件1", 2: "UnsafeFile", 3: "文件3", 4: "文件4"}
+
+
+def test_read_ahead_starts_with_the_largest_files(tmp_path: Path) -> None:
+    paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["行"] * (1 + index * 300)]) for index in range(4)]
+    with ReadAhead(paths, workers=1, window=1) as reading:
+        order = [index for index, _, _ in reading]
+    assert order == [3, 2, 1, 0]
+
+
+def test_read_ahead_stops_reading_when_left_early(tmp_path: Path) -> None:
+    paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(6)]
+    with ReadAhead(paths, workers=1, window=2) as reading:
+        _, first_path, first = next(iter(reading))
+        assert first_path in paths and first.result()[0].rows == [["x"]]
+    # the files never asked for were dropped; those asked for were read or cancelled
+    assert len(reading._waiting) == 0 and len(reading._pending) <= 2
+    assert all(future.done() for future in reading._pending)
+
+
+def test_the_cycle_collector_is_held_only_inside_and_restored(tmp_path: Path) -> None:
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own choice is left as it was
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("marker", ["hidden", "formula"])
+def test_markers_across_a_scan_slice_boundary_are_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marker: str) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    for number in range(1, 400):
+        sheet.append([f"行{number}", number])
+    if marker == "hidden":
+        sheet.row_dimensions[300].hidden = True
+    else:
+        sheet["C300"] = "=B300*2"
+    workbook.save(tmp_path / "c.xlsx")
+    with zipfile.ZipFile(tmp_path / "c.xlsx") as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    at = xml.index(b"hidden=" if marker == "hidden" else b"<f>")
+    found = []
+    for offset in range(1, 7):  # every way of cutting the marker in two
+        monkeypatch.setattr(workbook_read, "_SCAN_SLICE", at + offset)
+        [read] = read_sheets(tmp_path / "c.xlsx")
+        found.append(read.hidden_rows == frozenset({300}) if marker == "hidden" else read.uncached_formulas == ("C300",))
+    assert all(found)
+
+
+def test_data_validation_formulas_are_not_taken_for_cell_formulas(tmp_path: Path) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["性别"])
+    rule = DataValidation(type="list", formula1='"男,女"')
+    sheet.add_data_validation(rule)
+    rule.add("A2:A100")
+    workbook.save(tmp_path / "d.xlsx")
+    with zipfile.ZipFile(tmp_path / "d.xlsx") as archive:
+        assert b"<formula1>" in archive.read("xl/worksheets/sheet1.xml")
+        assert not workbook_read._may_hide_or_compute(archive, "xl/worksheets/sheet1.xml")

@@ -9,9 +9,11 @@ of the same batch, or tables given as already collected (the merged base tables)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any, Protocol
 
 from statecollect.catalogue import Catalogue
@@ -108,10 +110,46 @@ class TableInput:
 
 @dataclass
 class CheckedTable:
+    """A typed table, kept by column. Records (one mapping per row) are made only when a check
+    needs whole rows: the common checks read the columns, which is many times faster."""
+
     table: Table
-    rows: list[Record]
+    columns: dict[str, list[Any]]
+    count: int
     locator: Locator
     findings: list[Finding] = field(default_factory=list)
+    _rows: list[Record] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_rows(cls, table: Table, rows: list[Record], locator: Locator) -> CheckedTable:
+        headers = [field_.header for field_ in table.template_fields]
+        return cls(table, {header: [row.get(header) for row in rows] for header in headers}, len(rows), locator, _rows=rows)
+
+    @property
+    def rows(self) -> list[Record]:
+        if self._rows is None:
+            headers = list(self.columns)
+            self._rows = [dict(zip(headers, values, strict=True)) for values in zip(*self.columns.values(), strict=True)] \
+                if headers else [{} for _ in range(self.count)]
+        return self._rows
+
+    def records(self) -> Iterator[Record]:
+        """Each record in turn, made afresh unless ``rows`` already holds them: a check that walks the
+        records once does not keep tens of thousands of mappings alive."""
+        if self._rows is not None:
+            yield from self._rows
+            return
+        headers = list(self.columns)
+        for values in zip(*self.columns.values(), strict=True) if headers else ((),) * self.count:
+            yield dict(zip(headers, values, strict=True))
+
+    def record(self, index: int) -> Record:
+        if self._rows is not None:
+            return self._rows[index]
+        return {header: column[index] for header, column in self.columns.items()}
+
+    def column(self, header: str) -> list[Any]:
+        return self.columns.get(header) or [None] * self.count
 
 
 def key_text(value: Any) -> str:
@@ -160,24 +198,22 @@ class Engine:
 
     def type_table(self, data: TableInput) -> CheckedTable:
         """Type every cell, reporting missing required values and badly formed ones."""
-        checked = CheckedTable(data.table, [], data.locator)
-        headers: list[str] = []
-        typed: list[list[Any]] = []
+        checked = CheckedTable(data.table, {}, data.count, data.locator)
         for header, required, parser in self.parsers(data.table):
             column = data.columns.get(header) or [None] * data.count
-            headers.append(header)
-            typed.append(self.type_column(data, header, required, parser, column, checked.findings))
-        checked.rows = [dict(zip(headers, values, strict=True)) for values in zip(*typed, strict=True)] if typed else []
-        if not checked.rows and not data.table.may_be_empty:
+            checked.columns[header] = self.type_column(data, header, required, parser, column, checked.findings)
+        if not data.count and not data.table.may_be_empty:
             checked.findings.append(Finding(data.locator.whole(), "table.empty", Severity.ERROR,
                                     f"{data.table.display_name} 没有数据", "本表平台要求填报，请补充数据"))
         return checked
 
     def type_column(self, data: TableInput, header: str, required: bool, parser: FieldParser,
                     column: Sequence[Any], findings: list[Finding]) -> list[Any]:
-        """Typed values of one column. A column repeats few distinct values, so each is parsed once."""
+        """Typed values of one column. A column repeats few distinct values, so each is parsed once,
+        and the passes over the whole column run in C (set, map)."""
         distinct = set(column)
-        if any(type(value) is bool for value in distinct):
+        kinds = set(map(type, distinct))
+        if bool in kinds:
             # True == 1.0 would share one parse: such rare columns go value by value
             results = [parser(value) for value in column]
             bad_indexes = [index for index, result in enumerate(results) if result.issues or (required and result.value is None)]
@@ -186,9 +222,9 @@ class Engine:
             return [result.value for result in results]
         plain: set[Any] = set()
         if parser.plain_text:
-            texts = [value for value in distinct if type(value) is str and value]
-            if all_plain(texts, parser.max_length):
-                plain = set(texts)
+            texts = distinct - {""} if kinds == {str} else {value for value in distinct if type(value) is str and value}
+            if all_plain(list(texts), parser.max_length):
+                plain = texts
         parsed = {value: parser(value) for value in distinct - plain}
         bad = {value for value, result in parsed.items() if result.issues or (required and result.value is None)}
         if bad:
@@ -197,8 +233,9 @@ class Engine:
                     self.report_cell(data, index, header, value, parsed[value], required, findings)
         if not parsed:
             return list(column)  # clean text throughout: the values are already typed
-        values = {value: result.value for value, result in parsed.items()}
-        return [value if value in plain else values[value] for value in column]
+        typed_of = dict(zip(plain, plain))
+        typed_of.update((value, result.value) for value, result in parsed.items())
+        return list(map(typed_of.__getitem__, column))
 
     @staticmethod
     def report_cell(data: TableInput, index: int, header: str, raw: Any, parsed: Parsed, required: bool,
@@ -219,16 +256,16 @@ class Engine:
         ``known`` holds already collected tables (typed rows) used for references when a
         table is not part of the batch.
         """
-        # row lists stay alive for the whole run, so their ids are safe cache keys until the next run
+        # row and part lists stay alive for the whole run, so their ids are safe cache keys until the next run
         self.key_cache = {}
-        delivered: dict[str, list[Record]] = {}
+        delivered: dict[str, list[CheckedTable]] = {}
         for checked in batch:
-            delivered.setdefault(checked.table.id, []).extend(checked.rows)
-        tables: dict[str, Sequence[Record]] = {**(known or {}), **delivered}
+            delivered.setdefault(checked.table.id, []).append(checked)
+        tables = _BatchTables(known or {}, delivered)
         findings: list[Finding] = []
         for checked in batch:
             # the same table may come from several files: references see all of them, own checks only this one
-            own = tables if len(delivered[checked.table.id]) == len(checked.rows) else {**tables, checked.table.id: checked.rows}
+            own = tables if len(delivered[checked.table.id]) == 1 else _BatchTables(known or {}, {**delivered, checked.table.id: [checked]})
             for check in checked.table.checks:
                 findings.extend(self.run_check(check, checked, own))
             findings.extend(self.cascades(checked))
@@ -244,7 +281,7 @@ class Engine:
             for entry in self.catalogue.code_list(field_.code_list).values:
                 parents_of.setdefault(entry.label, set()).add(entry.parent or "")
             code_of = {entry.label: entry.code for entry in self.catalogue.code_list(parent.code_list).values}
-            for index, row in enumerate(checked.rows):
+            for index, row in enumerate(checked.records()):
                 child, above = row.get(field_.header), row.get(parent.header)
                 if child in parents_of and above in code_of and code_of[above] not in parents_of[child]:
                     yield Finding(checked.locator.cell(index, field_.header), "cell.not_under_parent", Severity.ERROR,
@@ -275,18 +312,79 @@ class Engine:
         return holds
 
 
+class _BatchTables(Mapping[str, Sequence[Record]]):
+    """The rows of every table a check may look up, by table id: the batch's own tables (their
+    records made on first use only) over the tables already collected."""
+
+    def __init__(self, known: Mapping[str, Sequence[Record]], delivered: Mapping[str, list[CheckedTable]]) -> None:
+        self._known = known
+        self._delivered = delivered
+        self._joined: dict[str, list[Record]] = {}
+
+    def __getitem__(self, table_id: str) -> Sequence[Record]:
+        parts = self._delivered.get(table_id)
+        if parts is None:
+            return self._known[table_id]
+        if len(parts) == 1:
+            return parts[0].rows
+        if table_id not in self._joined:
+            self._joined[table_id] = [row for part in parts for row in part.rows]
+        return self._joined[table_id]
+
+    def parts(self, table_id: str) -> list[CheckedTable] | None:
+        """The batch's own copies of a table (kept by column), or None for a table collected before."""
+        return self._delivered.get(table_id)
+
+    def __contains__(self, table_id: object) -> bool:
+        return table_id in self._delivered or table_id in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._known, **self._delivered})
+
+    def __len__(self) -> int:
+        return len({**self._known, **self._delivered})
+
+
+def _key_texts(column: list[Any]) -> list[Any]:
+    """A column's values as key text (see :func:`key_text`); text, the usual case, is used as it is."""
+    if set(map(type, column)) <= {str}:
+        return column
+    texts = {value: value if type(value) is str else key_text(value) for value in set(column)}
+    return list(map(texts.__getitem__, column))
+
+
+def _row_keys(checked: CheckedTable, headers: Sequence[str]) -> list[tuple[str, ...] | None]:
+    """Each record's key over ``headers``, None where a part is blank — built column by column."""
+    parts = [_key_texts(checked.column(header)) for header in headers]
+    keys: list[tuple[str, ...] | None] = list(zip(*parts, strict=True)) if parts else [None] * checked.count
+    if any("" in part for part in parts):
+        keys = [None if key is None or "" in key else key for key in keys]
+    return keys
+
+
+def _rows_where(check: Check, engine: Engine, checked: CheckedTable, tables: Mapping[str, Sequence[Record]],
+                indexes: Iterable[int]) -> list[int]:
+    """Those of ``indexes`` whose record meets the check's ``when`` condition (all, without one)."""
+    if not check.when:
+        return list(indexes)
+    applies = engine.applies(check, checked, tables)
+    return [index for index in indexes if applies(checked.record(index))]
+
+
 def _finding(check: Check, location: Location, detail: str = "", value: Any = None) -> Finding:
     message = f"{check.message}（{detail}）" if detail else check.message
     return Finding(location, check.id, check.severity, message, check.hint, shorten(value) if value is not None else None)
 
 
 def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
-    applies = engine.applies(check, checked, tables)
+    keys = _row_keys(checked, check.fields)
+    repeated = {key for key, times in Counter(keys).items() if times > 1 and key is not None}
+    if not repeated:
+        return
     first: dict[tuple[str, ...], int] = {}
-    for index, row in enumerate(checked.rows):
-        key = _key(row, check.fields)
-        if key is None or not applies(row):
-            continue
+    for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(keys) if key in repeated)):
+        key = keys[index]
+        assert key is not None
         if key in first:
             other = checked.locator.record(first[key]).row
             detail = f"与第 {other} 行重复" if other else "与前面的记录重复"
@@ -297,12 +395,21 @@ def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: M
 
 def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_id: str,
                  headers: Sequence[str]) -> frozenset[tuple[str, ...]]:
-    """The keys of a table's rows. Many checks look up the same keys: each set is built once per run."""
-    rows = tables.get(table_id, ())
-    cache_key = (id(rows), table_id, tuple(headers))
+    """The keys of a table's rows. Many checks look up the same keys: each set is built once per run,
+    from the columns when the table is part of the batch."""
+    parts = tables.parts(table_id) if isinstance(tables, _BatchTables) else None
+    source: object = parts if parts is not None else tables.get(table_id, ())
+    cache_key = (id(source), table_id, tuple(headers))
     cached = engine.key_cache.get(cache_key)
     if cached is None:
-        cached = engine.key_cache[cache_key] = frozenset(key for row in rows if (key := _key(row, headers)) is not None)
+        keys: set[tuple[str, ...] | None] = set()
+        if parts is not None:
+            for part in parts:
+                keys.update(_row_keys(part, headers))
+        else:
+            keys.update(_key(row, headers) for row in tables.get(table_id, ()))
+        keys.discard(None)
+        cached = engine.key_cache[cache_key] = frozenset(key for key in keys if key is not None)
     return cached
 
 
@@ -317,11 +424,12 @@ def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tab
     keys: set[tuple[str, ...]] = set()
     for target in available:
         keys |= _target_keys(engine, tables, target.table, target.fields)
-    applies = engine.applies(check, checked, tables)
-    for index, row in enumerate(checked.rows):
-        key = _key(row, check.fields)
-        if key is not None and key not in keys and applies(row):
-            yield _finding(check, checked.locator.cell(index, check.fields[0]), "", "、".join(key))
+    own = _row_keys(checked, check.fields)
+    missing = set(own) - keys - {None}
+    if not missing:
+        return
+    for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(own) if key in missing)):
+        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", "、".join(own[index] or ()))
 
 
 def _exclusion(engine: Engine, check: ExclusionCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
@@ -330,17 +438,16 @@ def _exclusion(engine: Engine, check: ExclusionCheck, checked: CheckedTable, tab
         taken |= _target_keys(engine, tables, other.table, other.fields)
     if not taken:
         return
-    applies = engine.applies(check, checked, tables)
-    for index, row in enumerate(checked.rows):
-        key = _key(row, check.fields)
-        if key is not None and key in taken and applies(row):
-            yield _finding(check, checked.locator.cell(index, check.fields[0]), "", "、".join(key))
+    own = _row_keys(checked, check.fields)
+    clashing = taken.intersection(own)
+    for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(own) if key in clashing)):
+        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", "、".join(own[index] or ()))
 
 
 def _code_list(engine: Engine, check: CodeListCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     applies = engine.applies(check, checked, tables)
     default = next(iter(check.lists.values())) if not check.version_field else None
-    for index, row in enumerate(checked.rows):
+    for index, row in enumerate(checked.records()):
         list_id = check.lists.get(key_text(row.get(check.version_field))) if check.version_field else default
         code = key_text(row.get(check.code_field))
         if list_id is None or not code or not applies(row):
@@ -358,14 +465,36 @@ def _code_list(engine: Engine, check: CodeListCheck, checked: CheckedTable, tabl
 
 def _relation(engine: Engine, check: RelationCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     condition = engine.compiled(check.assert_, checked.table.id)
-    applies = engine.applies(check, checked, tables)
     anchor = check.fields[0] if check.fields else _first_field(check.assert_)
     context = EvalContext(row={}, tables=tables, stats=engine.stats, table_id=checked.table.id)
-    for index, row in enumerate(checked.rows):
+
+    def broken(row: Record) -> bool:
         context.row = row
-        if condition(context) is False and applies(row):
-            location = checked.locator.cell(index, anchor) if anchor else checked.locator.record(index)
-            yield _finding(check, location, _values_detail(check, row, checked.table), row.get(anchor) if anchor else None)
+        return condition(context) is False
+
+    for index in _rows_where(check, engine, checked, tables, _indexes_where(broken, checked, _own_fields(check.assert_))):
+        row = checked.record(index)
+        location = checked.locator.cell(index, anchor) if anchor else checked.locator.record(index)
+        yield _finding(check, location, _values_detail(check, row, checked.table), row.get(anchor) if anchor else None)
+
+
+def _indexes_where(test: Callable[[Record], bool], checked: CheckedTable, fields: tuple[str, ...] | None) -> list[int]:
+    """The records for which ``test`` holds. When it reads only ``fields`` of its own record, it is
+    judged once per distinct combination of their values: rows repeat a handful of them."""
+    if not fields:
+        return [index for index, row in enumerate(checked.records()) if test(row)]
+    keys = list(zip(*(checked.column(header) for header in fields), strict=True))
+    failing = {key for key in set(keys) if test(dict(zip(fields, key, strict=True)))}
+    return [index for index, key in enumerate(keys) if key in failing] if failing else []
+
+
+@lru_cache(maxsize=1024)
+def _own_fields(source: str) -> tuple[str, ...] | None:
+    """The fields of its own record an expression reads, or None when it also reads other tables."""
+    refs = field_refs(parse(source))
+    if any(ref.table is not None for ref in refs):
+        return None
+    return tuple(dict.fromkeys(ref.header for ref in refs))
 
 
 def _first_field(source: str) -> str | None:
@@ -407,18 +536,17 @@ def _date_window(engine: Engine, check: DateWindowCheck, checked: CheckedTable, 
         if bound is not None:
             limit = engine.times.bound(bound)
             tests.append((test, _at_precision(limit, kind), f"应{word} {_show_bound(limit, kind)}"))
-    applies = engine.applies(check, checked, tables)
-    verdicts: dict[Any, str] = {}  # years and months repeat: judge each distinct value once
-    for index, row in enumerate(checked.rows):
-        value = row.get(check.field)
-        if value is None:
-            continue
-        failed = verdicts.get(value)
-        if failed is None:
-            point = (value,) if isinstance(value, int) else _at_precision(value, kind)
-            failed = verdicts[value] = "，".join(words for test, limit, words in tests if not test(point, limit))
-        if failed and applies(row):
-            yield _finding(check, checked.locator.cell(index, check.field), failed, format_value(value, kind))
+    column = checked.column(check.field)
+    # years and months repeat: each distinct value is judged once
+    verdicts = {value: "，".join(words for test, limit, words in tests
+                                 if not test((value,) if isinstance(value, int) else _at_precision(value, kind), limit))
+                for value in set(column) if value is not None}
+    failing = {value for value, failed in verdicts.items() if failed}
+    if not failing:
+        return
+    for index in _rows_where(check, engine, checked, tables, (index for index, value in enumerate(column) if value in failing)):
+        value = column[index]
+        yield _finding(check, checked.locator.cell(index, check.field), verdicts[value], format_value(value, kind))
 
 
 def _aggregate(engine: Engine, check: AggregateCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:

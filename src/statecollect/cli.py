@@ -6,37 +6,28 @@ exit status, never a traceback.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console, RenderableType
 
 from statecollect import __version__
 from statecollect.errors import UserError
-from statecollect.render import (
-    approval_summary,
-    demo_summary,
-    export_summary,
-    merge_summary,
-    status_summary,
-    findings_table,
-    generate_summary,
-    init_summary,
-    progress_bar,
-    schema_listing,
-    table_description,
-    validation_summary,
-)
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 __all__ = ["app", "main"]
 
-# Library modules are imported inside each command: a command pays only for what it uses,
-# which keeps `validate` close to the time of reading the workbooks.
+# Library modules, and rich for the views, are imported inside each command: a command pays
+# only for what it uses, and `validate` starts reading workbooks before anything else loads.
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -59,8 +50,27 @@ schema_app = typer.Typer(
 )
 app.add_typer(schema_app, name="schema")
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+@cache
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+@contextmanager
+def progress(description: str) -> Iterator[Callable[[str], None]]:
+    """A progress display that starts with the first item of work, not before."""
+    with ExitStack() as stack:
+        shown: list[Callable[[str], None]] = []
+
+        def advance(item: str) -> None:
+            if not shown:
+                from statecollect.render import progress_bar
+
+                shown.append(stack.enter_context(progress_bar(description)))
+            shown[0](item)
+
+        yield advance
 
 
 class OutputFormat(StrEnum):
@@ -86,12 +96,12 @@ def emit(output: OutputFormat, data: Any, render: Callable[[Any], RenderableType
     if output is OutputFormat.JSON:
         emit_json(data)
     else:
-        console.print(render(data))
+        console().print(render(data))
 
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"statecollect {__version__}")
+        console().print(f"statecollect {__version__}")
         raise typer.Exit()
 
 
@@ -122,6 +132,8 @@ def init(
     from statecollect.collection import init_collection
 
     result = init_collection(directory, year=year, school=school, school_type=school_type, edition=edition)
+    from statecollect.render import init_summary
+
     emit(output, result.to_dict(), init_summary)
 
 
@@ -139,8 +151,10 @@ def generate(
     """按任务分解表为每个部门生成只含其负责数据表的填报表（在“下发”文件夹中）。"""
     from statecollect.generate import run_generate
 
-    with progress_bar("生成填报表") as advance:
+    with progress("生成填报表") as advance:
         result = run_generate(directory, departments=departments, base_path=base, progress=advance)
+    from statecollect.render import generate_summary
+
     emit(output, result.to_dict(), generate_summary)
 
 
@@ -156,9 +170,11 @@ def validate_command(
     """校验交回的填报表：结构、每个单元格、表内与跨表规则；为每个文件生成标注了问题的反馈副本。退出码：0 无错误，1 有错误，2 用法错误或没有可读文件。"""
     from statecollect.validate import validate
 
-    with progress_bar("校验") as advance:
+    with progress("校验") as advance:
         report = validate(list(paths or []), root=directory, year=year, write_feedback=not no_feedback,
                           feedback_dir=feedback, progress=advance)
+    from statecollect.render import validation_summary
+
     emit(output, report.to_dict(), validation_summary)
     raise typer.Exit(report.exit_code)
 
@@ -176,9 +192,11 @@ def merge_command(
     from statecollect.merge import merge
 
     choices = dict(_pair(item) for item in prefer or [])
-    with progress_bar("汇总") as advance:
+    with progress("汇总") as advance:
         result = merge(directory, accept_errors=accept_errors, prefer=choices, unfreeze=unfreeze or [], reason=reason,
                        progress=advance)
+    from statecollect.render import merge_summary
+
     emit(output, result.to_dict(), merge_summary)
     raise typer.Exit(EXIT_PROBLEMS if result.findings else EXIT_OK)
 
@@ -195,8 +213,10 @@ def export_command(directory: DirOption = Path("."), output: FormatOption = Outp
     """从总表生成平台导入文件（“导入文件”文件夹）：每表一个“表<表号> <表名>.xlsx”，表头与平台模板一致。"""
     from statecollect.merge import export
 
-    with progress_bar("导出") as advance:
+    with progress("导出") as advance:
         result = export(directory, progress=advance)
+    from statecollect.render import export_summary
+
     emit(output, result.to_dict(), export_summary)
 
 
@@ -204,6 +224,8 @@ def export_command(directory: DirOption = Path("."), output: FormatOption = Outp
 def status_command(directory: DirOption = Path("."), output: FormatOption = OutputFormat.TABLE) -> None:
     """各部门、各数据表的进度：未收到 / 有错误 / 已通过校验 / 部门已审核 / 校级已审核 / 已最终上报，以及距截止日期的天数（基础表在前）。"""
     from statecollect.workflow import status
+
+    from statecollect.render import status_summary
 
     emit(output, status(directory).to_dict(), status_summary)
 
@@ -227,6 +249,8 @@ def approve_command(
     from statecollect.workflow import approve
 
     approval = approve(directory, department=department, stage=stage.value, by=by, note=note)
+    from statecollect.render import approval_summary
+
     emit(output, approval.__dict__, approval_summary)
 
 
@@ -247,9 +271,11 @@ def demo(
     """生成一所模拟学校（星海传媒学院）的完整采集：各部门已填好的填报表放在“回收”文件夹，可直接用于校验、汇总等演示。"""
     from statecollect.demo import build_demo
 
-    with progress_bar("生成演示学校") as advance:
+    with progress("生成演示学校") as advance:
         result = build_demo(directory, scale=scale.value, inject_errors=inject_errors, seed=seed, replace=replace,
                             progress=advance)
+    from statecollect.render import demo_summary
+
     emit(output, result.to_dict(), demo_summary)
 
 
@@ -261,6 +287,8 @@ def schema_list(
 ) -> None:
     """按类别列出全部数据表：表号、表名、形式、统计时间、基础表、字段数、校验数。"""
     from statecollect.catalogue import load_catalogue
+
+    from statecollect.render import schema_listing
 
     emit(output, load_catalogue(edition, schemas).listing(), schema_listing)
 
@@ -276,6 +304,8 @@ def schema_show(
     from statecollect.catalogue import load_catalogue
 
     catalogue = load_catalogue(edition, schemas)
+    from statecollect.render import table_description
+
     emit(output, catalogue.describe(catalogue.table(table)), table_description)
 
 
@@ -293,10 +323,12 @@ def schema_check(
     if output is OutputFormat.JSON:
         emit_json(report.to_dict())
     elif report.problems:
-        console.print(findings_table(report.problems, f"架构检查：发现 {len(report.problems)} 个问题"))
+        from statecollect.render import findings_table
+
+        console().print(findings_table(report.problems, f"架构检查：发现 {len(report.problems)} 个问题"))
     else:
         summary = report.to_dict()
-        console.print(
+        console().print(
             f"[green]架构检查通过[/green]：{summary['table_count']} 张表，{summary['field_count']} 个字段，"
             f"{summary['check_count']} 条校验，{summary['code_list_count']} 个代码表。"
         )
@@ -310,36 +342,42 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:
-        sys.exit(report_failure(exc))
+        code = report_failure(exc)
+    # at exit the interpreter walks every object still alive (the schemas, the code lists) in
+    # collections that find nothing to free: a tenth of a quick command's time. Freezing them
+    # leaves them to the operating system; files and the ledger are closed by then.
+    gc.freeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def report_failure(exc: BaseException) -> int:
     """Print a Chinese message for an exception that reached the top; return the exit status."""
     if isinstance(exc, typer.Abort | KeyboardInterrupt):
-        err_console.print("已取消。")
+        console(stderr=True).print("已取消。")
         return EXIT_USAGE
     show = getattr(exc, "show", None)
     if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
         # typer's own usage errors (unknown command, bad option value) carry their text
         show()
         return EXIT_USAGE
+    errors = console(stderr=True)
     if isinstance(exc, UserError):
-        err_console.print(f"[bold red]错误：[/bold red]{exc.message}")
+        errors.print(f"[bold red]错误：[/bold red]{exc.message}")
         if exc.hint:
-            err_console.print(f"[dim]建议：{exc.hint}[/dim]")
+            errors.print(f"[dim]建议：{exc.hint}[/dim]")
         return EXIT_USAGE
+    from statecollect.render import findings_table
     from statecollect.schema_loader import SchemaLoadError
     from statecollect.task_split import SplitError
 
     if isinstance(exc, SplitError):
-        err_console.print(findings_table(exc.findings, f"任务分解表有 {len(exc.findings)} 个问题"))
-        err_console.print("[dim]建议：在 Excel/WPS 中按上表修正任务分解表后重试。[/dim]")
+        errors.print(findings_table(exc.findings, f"任务分解表有 {len(exc.findings)} 个问题"))
+        errors.print("[dim]建议：在 Excel/WPS 中按上表修正任务分解表后重试。[/dim]")
         return EXIT_USAGE
     if isinstance(exc, SchemaLoadError):
-        err_console.print(findings_table(exc.problems[:20], f"架构有 {len(exc.problems)} 个问题，无法使用"))
-        err_console.print("[dim]建议：运行 statecollect schema check 查看全部问题并修正架构文件。[/dim]")
+        errors.print(findings_table(exc.problems[:20], f"架构有 {len(exc.problems)} 个问题，无法使用"))
+        errors.print("[dim]建议：运行 statecollect schema check 查看全部问题并修正架构文件。[/dim]")
         return EXIT_USAGE
-    err_console.print(f"[bold red]内部错误：[/bold red]{type(exc).__name__}: {exc}")
-    err_console.print("[dim]这是程序的缺陷，不是您的数据问题。请把这条信息和所用命令发给维护人员。[/dim]")
+    errors.print(f"[bold red]内部错误：[/bold red]{type(exc).__name__}: {exc}")
+    errors.print("[dim]这是程序的缺陷，不是您的数据问题。请把这条信息和所用命令发给维护人员。[/dim]")
     return EXIT_INTERNAL

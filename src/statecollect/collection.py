@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from statecollect.catalogue import Catalogue, load_catalogue
-from statecollect.errors import UserError
+from statecollect.folders import COLLECTION_FILE, FOLDERS, SPLIT_FILE, CollectionError, find_root
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import default_split, write_split_workbook
 from statecollect.output import write_atomically
@@ -34,23 +34,6 @@ __all__ = [
     "init_collection",
     "open_workspace",
 ]
-
-COLLECTION_FILE = "collection.yaml"
-SPLIT_FILE = "任务分解表.xlsx"
-FOLDERS: dict[str, str] = {
-    "outbox": "下发",
-    "returns": "回收",
-    "feedback": "反馈",
-    "master": "总表",
-    "export": "导入文件",
-    "reports": "报告",
-    "archive": "归档",
-}
-
-
-class CollectionError(UserError):
-    """A collection folder or settings file that cannot be used."""
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -195,7 +178,7 @@ def init_collection(directory: Path, *, year: int, school: str, school_type: str
 
 def open_workspace(directory: Path) -> Workspace:
     """Open the collection in ``directory`` (or the nearest parent holding ``collection.yaml``)."""
-    root = _find_root(directory)
+    root = find_root(directory)
     path = root / COLLECTION_FILE
     try:
         data = read_yaml(path)
@@ -208,14 +191,3 @@ def open_workspace(directory: Path) -> Workspace:
         lines = [f"第 {line} 行 {message}" if line else message for line, message in validation_problems(path, exc)]
         raise CollectionError(f"{path} 有误：" + "；".join(lines), "请按文件中的注释修正") from None
     return Workspace(root=root, collection=collection)
-
-
-def _find_root(directory: Path) -> Path:
-    start = directory.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / COLLECTION_FILE).is_file():
-            return candidate
-    raise CollectionError(
-        f"{directory} 不是采集文件夹（找不到 {COLLECTION_FILE}）",
-        "先运行 statecollect init 文件夹 --year 2020 --school 学校名称 --type 学校性质，或用 --dir 指定采集文件夹",
-    )

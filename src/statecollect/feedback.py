@@ -32,7 +32,8 @@ from statecollect.workbook_io import STYLE, link_to, print_setup, put, save_atom
 from statecollect.workbook_layout import FINDINGS_SHEET
 
 if TYPE_CHECKING:
-    from statecollect.validate import FileReport, TableReport, ValidationReport
+    from statecollect.returned_file import FileReport, TableReport
+    from statecollect.validate import ValidationReport
 
 __all__ = ["feedback_name", "write_feedback_copies"]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from statecollect.errors import UserError
 
-__all__ = ["STAGES", "Approval", "Ledger", "Submission", "TableResult", "file_hash"]
+__all__ = ["STAGES", "Approval", "Ledger", "Submission", "TableResult", "ValidatedFile", "file_hash"]
 
 LEDGER_FOLDER = ".statecollect"
 LEDGER_FILE = "ledger.sqlite"
@@ -103,6 +103,17 @@ class TableResult:
 
 
 @dataclass(frozen=True)
+class ValidatedFile:
+    """A file as validated, to be entered into the ledger."""
+
+    path: Path
+    department: str | None
+    tables: tuple[TableResult, ...]
+    errors: int
+    warnings: int
+
+
+@dataclass(frozen=True)
 class Submission:
     id: int
     sha256: str
@@ -159,6 +170,17 @@ class Ledger:
         when the department had delivered something else since, so re-checking does not reopen
         a review but re-delivering an older version does.
         """
+        return self.record_all([ValidatedFile(path, department, tuple(tables), errors, warnings)])[0]
+
+    def record_all(self, files: Sequence[ValidatedFile]) -> list[Submission]:
+        """Record a batch of validated files (see :meth:`record`) in one transaction."""
+        shas = [self._keep_copy(file.path) for file in files]
+        stamp = now()
+        with self.connect() as db:
+            ids = [self._enter(db, file, sha, stamp) for file, sha in zip(files, shas, strict=True)]
+            return [self._submission(db, submission_id) for submission_id in ids]
+
+    def _keep_copy(self, path: Path) -> str:
         sha = file_hash(path)
         copy = self.copy_of(sha)
         if not copy.exists():
@@ -166,33 +188,40 @@ class Ledger:
             temp = copy.with_suffix(".part")
             shutil.copyfile(path, temp)
             temp.replace(copy)
-        stamp = now()
-        with self.connect() as db:
-            row = db.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha,)).fetchone()
-            newest = db.execute("SELECT id, seen FROM submissions WHERE department IS ? ORDER BY seen DESC LIMIT 1",
-                                (department,)).fetchone()
-            seen = newest[1] if row is not None and newest is not None and newest[0] == row[0] else _next_seen(db)
-            if row is None:
-                cursor = db.execute(
-                    "INSERT INTO submissions (sha256, file_name, department, received_at, validated_at, errors, warnings, seen)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (sha, path.name, department, stamp, stamp, errors, warnings, seen))
-                submission_id = int(cursor.lastrowid or 0)
-            else:
-                submission_id = int(row[0])
-                db.execute("UPDATE submissions SET validated_at = ?, errors = ?, warnings = ?, department = ?, seen = ?"
-                           " WHERE id = ?", (stamp, errors, warnings, department, seen, submission_id))
-                db.execute("DELETE FROM submission_tables WHERE submission_id = ?", (submission_id,))
-            db.executemany("INSERT INTO submission_tables VALUES (?, ?, ?, ?, ?)",
-                           [(submission_id, table.table_id, table.rows, table.errors, table.warnings) for table in tables])
-        return self.submission(submission_id)
+        return sha
+
+    @staticmethod
+    def _enter(db: sqlite3.Connection, file: ValidatedFile, sha: str, stamp: str) -> int:
+        row = db.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha,)).fetchone()
+        newest = db.execute("SELECT id, seen FROM submissions WHERE department IS ? ORDER BY seen DESC LIMIT 1",
+                            (file.department,)).fetchone()
+        seen = newest[1] if row is not None and newest is not None and newest[0] == row[0] else _next_seen(db)
+        if row is None:
+            cursor = db.execute(
+                "INSERT INTO submissions (sha256, file_name, department, received_at, validated_at, errors, warnings, seen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (sha, file.path.name, file.department, stamp, stamp, file.errors, file.warnings, seen))
+            submission_id = int(cursor.lastrowid or 0)
+        else:
+            submission_id = int(row[0])
+            db.execute("UPDATE submissions SET validated_at = ?, errors = ?, warnings = ?, department = ?, seen = ?"
+                       " WHERE id = ?", (stamp, file.errors, file.warnings, file.department, seen, submission_id))
+            db.execute("DELETE FROM submission_tables WHERE submission_id = ?", (submission_id,))
+        db.executemany("INSERT INTO submission_tables VALUES (?, ?, ?, ?, ?)",
+                       [(submission_id, table.table_id, table.rows, table.errors, table.warnings) for table in file.tables])
+        return submission_id
 
     def copy_of(self, sha: str) -> Path:
         return self.store / f"{sha}.xlsx"
 
     def submission(self, submission_id: int) -> Submission:
         with self.connect() as db:
-            row = db.execute("SELECT id, sha256, file_name, department, received_at, validated_at, errors, warnings, seen"
-                             " FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+            return self._submission(db, submission_id)
+
+    @staticmethod
+    def _submission(db: sqlite3.Connection, submission_id: int) -> Submission:
+        row = db.execute("SELECT id, sha256, file_name, department, received_at, validated_at, errors, warnings, seen"
+                         " FROM submissions WHERE id = ?", (submission_id,)).fetchone()
         return Submission(*row)
 
     def submissions(self) -> list[Submission]:

@@ -26,7 +26,7 @@ from statecollect.findings import Finding, Location, Severity
 from statecollect.ledger import Ledger, Submission, TableResult, file_hash
 from statecollect.schema import FieldType, Shape, Table, UniqueCheck
 from statecollect.task_split import read_split_workbook
-from statecollect.validate import FileReport, collection_context, read_file
+from statecollect.returned_file import FileReport, collection_context, read_file
 from statecollect.workbook_read import header_row, read_sheets
 
 __all__ = ["ExportResult", "MergeResult", "TableMerge", "export", "master_path", "merge", "read_master", "snapshot_rows"]

@@ -1,10 +1,10 @@
-"""Validation of returned workbooks: identify, check structure, type every cell, run every check.
+"""Validation of returned workbooks as one batch: every file, every cell, every check.
 
-``validate`` takes files or folders. Each file is sniffed and read safely, identified by
-its signed ``_meta`` sheet (or, for files made elsewhere, by sheet names and header
-rows), its sheets and columns compared with the templates, its cells typed, and then
-the whole batch is checked table by table and across tables — against the merged base
-tables of the collection where those exist. Every problem becomes one :class:`Finding`.
+``validate`` takes files or folders. The workbooks are read on worker threads
+(:class:`ReadAhead`) while the schemas load; each file is then checked by
+:mod:`statecollect.returned_file`, and the whole batch table by table and across tables —
+against the merged base tables of the collection where those exist. Every problem
+becomes one :class:`Finding`; the results go to the ledger and to annotated copies.
 """
 
 from __future__ import annotations
@@ -12,65 +12,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from statecollect.catalogue import Catalogue, load_catalogue
-from statecollect.checks import CheckedTable, Engine, FormLocator, GridLocator, TableInput
-from statecollect.collection import Collection, CollectionError, Workspace, open_workspace
 from statecollect.errors import UserError
-from statecollect.findings import Finding, Location, Severity
+from statecollect.findings import Finding, Severity
+from statecollect.folders import FOLDERS, CollectionError, find_root
 from statecollect.safety import ensure_safe_xml
-from statecollect.schema import Shape, Table
-from statecollect.signing import collection_id, verify
-from statecollect.stat_times import StatisticTimes
-from statecollect.task_split import TaskSplit, read_split_workbook
-from statecollect.workbook_layout import COVER_SHEET, FINDINGS_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET, column_letter
-from statecollect.workbook_read import SheetRows, cell_text, find_table, header_row, read_sheets
+from statecollect.workbook_layout import UNREAD_SHEETS
+from statecollect.workbook_read import ReadAhead, cyclic_gc_paused
 
-__all__ = ["FileReport", "TableReport", "ValidationContext", "ValidationReport", "collection_context", "read_file", "validate"]
+if TYPE_CHECKING:
+    from statecollect.collection import Workspace
+    from statecollect.returned_file import FileReport, TableReport, ValidationContext
+
+__all__ = ["ValidationReport", "validate"]
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
-TOOL_SHEETS = frozenset({COVER_SHEET, LISTS_SHEET, META_SHEET, FINDINGS_SHEET})
-SKIPPED_SHEETS = TOOL_SHEETS - {META_SHEET}  # sheets the tool wrote for people or dropdowns: never data
 REFUSED_FILE_RULES = frozenset({"file.foreign", "file.forged", "file.other_year"})
-HEADER_SHARE_WITHOUT_META = 0.6
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
-
-
-@dataclass
-class TableReport:
-    """One table found in one file: where, its Excel row numbers, and the values as returned, by column."""
-
-    table: Table
-    sheet: str
-    header_row: int
-    columns: dict[str, list[Any]]
-    row_numbers: list[int]
-    extra_columns: dict[str, list[Any]] = field(default_factory=dict)
-    form_rows: dict[str, int] | None = None
-    checked: CheckedTable | None = None
-
-    @property
-    def records(self) -> list[dict[str, Any]]:
-        """The values as returned, one mapping per record, blank cells as None."""
-        headers = list(self.columns)
-        return [{header: None if value == "" else value for header, value in zip(headers, values, strict=True)}
-                for values in zip(*self.columns.values(), strict=True)]
-
-
-@dataclass
-class FileReport:
-    path: Path
-    department: str | None = None
-    readable: bool = True
-    tables: list[TableReport] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    feedback: Path | None = None
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for finding in self.findings if finding.severity is severity)
 
 
 @dataclass
@@ -110,14 +70,8 @@ class ValidationReport:
         }
 
 
-def findings_of(report: FileReport, table: TableReport) -> list[Finding]:
-    """The findings about one table of a file (a part table shares its number, not its sheet)."""
-    return [finding for finding in report.findings
-            if finding.location.table == table.table.number and finding.location.sheet in (table.sheet, None)]
-
-
 def _table_summary(report: FileReport, table: TableReport) -> dict[str, Any]:
-    mine = findings_of(report, table)
+    mine = report.findings_about(table)
     return {
         "table": table.table.number, "title": table.table.title, "sheet": table.sheet, "rows": len(table.row_numbers),
         "errors": sum(1 for finding in mine if finding.severity is Severity.ERROR),
@@ -132,49 +86,6 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "row": where.row, "column": where.column, "cell": where.cell, "rule": finding.rule_id,
         "severity": finding.severity.value, "message": finding.message, "hint": finding.hint, "value": finding.value,
     }
-
-
-# --------------------------------------------------------------------------- the context
-
-
-@dataclass
-class ValidationContext:
-    catalogue: Catalogue
-    collection: Collection | None
-    split: TaskSplit | None
-    year: int
-    engine: Engine
-    known: dict[str, list[dict[str, Any]]]
-
-    @property
-    def secret(self) -> str | None:
-        return self.collection.secret if self.collection else None
-
-
-def _context(root: Path | None, year: int | None) -> tuple[ValidationContext, Workspace | None]:
-    workspace = open_workspace(root) if root is not None else None
-    if workspace is None and year is None:
-        raise UserError("不在采集文件夹中时，请用 --year 指定采集年份", "例如：statecollect validate 文件.xlsx --year 2020")
-    if workspace is not None and year is not None and year != workspace.collection.year:
-        raise UserError(f"--year {year} 与采集文件夹的年份 {workspace.collection.year} 不一致", "在采集文件夹中可省略 --year")
-    if year is not None and not 2000 <= year <= 2100:
-        raise UserError(f"采集年份 {year} 不合理", "用 --year 指定四位年份，如 2020")
-    collection = workspace.collection if workspace else None
-    catalogue = load_catalogue(collection.edition if collection else "2020")
-    effective_year = collection.year if collection else int(year or 0)
-    times = StatisticTimes.for_year(effective_year)
-    split = read_split_workbook(workspace.split_path, catalogue) if workspace and workspace.split_path.exists() else None
-    return ValidationContext(catalogue, collection, split, effective_year, Engine(catalogue, times), {}), workspace
-
-
-def collection_context(workspace: Workspace) -> ValidationContext:
-    """The context of a collection folder: its catalogue, split, statistic times and engine."""
-    return _context(workspace.root, None)[0]
-
-
-def read_file(context: ValidationContext, path: Path) -> FileReport:
-    """One file read, identified, structure-checked and typed — without the batch's table checks."""
-    return _FileValidator(context, path).run()
 
 
 def _inputs(paths: Iterable[Path]) -> list[Path]:
@@ -200,19 +111,29 @@ def validate(
 ) -> ValidationReport:
     """Validate ``paths`` (files or folders) as one batch; see the module docstring."""
     ensure_safe_xml()
-    if root is None and year is None:
+    if root is not None:
+        root = find_root(root)
+    elif year is None:
         root = _collection_root(paths)
-    context, workspace = _context(root, year)
-    context.known = known_tables if known_tables is not None else _merged_tables(context, workspace)
-    inputs = _inputs(paths or ([workspace.folder("returns")] if workspace else []))
+    _check_year(root, year)
+    inputs = _inputs(paths or ([root / FOLDERS["returns"]] if root is not None else []))
     if not inputs:
         raise UserError("没有找到要校验的 Excel 文件（.xlsx、.xlsm、.xls）", "请指定文件或文件夹；在采集文件夹中默认校验“回收”文件夹")
-    report = ValidationReport(context.year)
-    for path in inputs:
+    with cyclic_gc_paused(), ReadAhead(inputs, skip=UNREAD_SHEETS) as reading:
         if progress:
-            progress(path.name)
-        report.files.append(_FileValidator(context, path).run())
-    _run_batch_checks(context, report)
+            progress(f"读取 {len(inputs)} 个文件")
+        # imported only now: the schema models load while the first workbooks are being parsed
+        from statecollect.returned_file import FileChecker, open_context
+
+        context, workspace = open_context(root, year)
+        context.known = known_tables if known_tables is not None else _merged_tables(context, workspace)
+        checked: dict[int, FileReport] = {}
+        for index, path, sheets in reading:
+            if progress:
+                progress(path.name)
+            checked[index] = FileChecker(context, path).run(sheets.result)
+        report = ValidationReport(context.year, [checked[index] for index in sorted(checked)])
+        _run_batch_checks(context, report)
     if workspace is not None:
         _record(workspace, report)
     if write_feedback:
@@ -221,6 +142,13 @@ def validate(
         target = feedback_dir or (workspace.folder("feedback") if workspace else Path("反馈"))
         write_feedback_copies(report, context.catalogue, context.collection, target, progress=progress)
     return report
+
+
+def _check_year(root: Path | None, year: int | None) -> None:
+    if root is None and year is None:
+        raise UserError("不在采集文件夹中时，请用 --year 指定采集年份", "例如：statecollect validate 文件.xlsx --year 2020")
+    if year is not None and not 2000 <= year <= 2100:
+        raise UserError(f"采集年份 {year} 不合理", "用 --year 指定四位年份，如 2020")
 
 
 def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> dict[str, list[dict[str, Any]]]:
@@ -235,26 +163,28 @@ def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> d
 
 def _record(workspace: Workspace, report: ValidationReport) -> None:
     """Enter every identified, trusted file into the collection's ledger with its result per table."""
-    from statecollect.ledger import Ledger, TableResult
+    from statecollect.ledger import Ledger, TableResult, ValidatedFile
 
-    ledger = Ledger(workspace.root)
+    entries = []
     for file in report.files:
         refused = any(f.rule_id in REFUSED_FILE_RULES for f in file.findings)
         if not file.readable or file.department is None or refused:
             continue
         tables = []
         for table in file.tables:
-            mine = findings_of(file, table)
+            mine = file.findings_about(table)
             tables.append(TableResult(table.table.id, len(table.row_numbers),
                                       sum(1 for f in mine if f.severity is Severity.ERROR),
                                       sum(1 for f in mine if f.severity is Severity.WARNING)))
-        ledger.record(file.path, file.department, tables, file.count(Severity.ERROR), file.count(Severity.WARNING))
+        entries.append(ValidatedFile(file.path, file.department, tuple(tables), file.count(Severity.ERROR),
+                                     file.count(Severity.WARNING)))
+    Ledger(workspace.root).record_all(entries)
 
 
 def _collection_root(paths: Sequence[Path]) -> Path | None:
     start = paths[0] if paths else Path(".")
     try:
-        return open_workspace(start if start.is_dir() else start.parent).root
+        return find_root(start if start.is_dir() else start.parent)
     except CollectionError:
         if not paths:
             raise
@@ -266,293 +196,3 @@ def _run_batch_checks(context: ValidationContext, report: ValidationReport) -> N
     by_name = {file.path.name: file for file in report.files}
     for finding in context.engine.run_checks(batch, known=context.known):
         by_name[finding.location.file or ""].findings.append(finding)
-
-
-# --------------------------------------------------------------------------- one file
-
-
-class _FileValidator:
-    def __init__(self, context: ValidationContext, path: Path) -> None:
-        self.context = context
-        self.path = path
-        self.report = FileReport(path)
-        self.sheets: list[SheetRows] = []
-
-    def where(self, sheet: str | None = None, **more: Any) -> Location:
-        return Location(file=self.path.name, sheet=sheet, department=self.report.department, **more)
-
-    def add(self, location: Location, rule: str, severity: Severity, message: str, hint: str) -> None:
-        self.report.findings.append(Finding(location, rule, severity, message, hint))
-
-    def run(self) -> FileReport:
-        try:
-            self.sheets = read_sheets(self.path, skip=SKIPPED_SHEETS)
-        except UserError as exc:
-            self.report.readable = False
-            self.add(self.where(), "file.unreadable", Severity.ERROR, exc.message, exc.hint)
-            return self.report
-        meta = self.meta()
-        expected = self.identify(meta)
-        if expected is None:
-            return self.report
-        used: set[str] = set()
-        for table, sheet_name in expected:
-            located = self.locate(table, sheet_name)
-            if located is not None:
-                used.add(located.sheet)
-                self.report.tables.append(located)
-        self.flag_extra_sheets(used)
-        if not self.report.tables and not any(f.rule_id == "structure.sheet_missing" for f in self.report.findings):
-            self.add(self.where(), "file.no_tables", Severity.ERROR, "文件中没有找到任何数据表",
-                     "请使用下发的填报表填写，勿修改表头；或确认交回的是正确的文件")
-        for found in self.report.tables:
-            found.checked = self.type_cells(found)
-        return self.report
-
-    # ------------------------------------------------------------------ identification
-
-    def meta(self) -> dict[str, str] | None:
-        sheet = next((sheet for sheet in self.sheets if sheet.name == META_SHEET), None)
-        if sheet is None:
-            return None
-        return {cell_text(row[0]): cell_text(row[1]) for row in sheet.rows if len(row) >= 2 and cell_text(row[0])}
-
-    def identify(self, meta: dict[str, str] | None) -> list[tuple[Table, str | None]] | None:
-        """The tables this file should hold (with their sheet names), or None when it is refused."""
-        if meta is None or meta.get("format") != META_FORMAT:
-            self.add(self.where(), "file.no_meta", Severity.WARNING, "不是本工具生成的填报表（没有识别信息），按工作表名称和表头识别数据表",
-                     "建议使用下发的填报表填写")
-            return [(table, None) for table in self.context.catalogue.tables]
-        self.report.department = meta.get("department") or None
-        if not self.trusted(meta):
-            return None
-        sheets = dict(item.split("=", 1) for item in meta.get("sheets", "").split(",") if "=" in item)
-        expected = []
-        for table_id in filter(None, meta.get("tables", "").split(",")):
-            try:
-                table = self.context.catalogue.table_by_id(table_id)
-            except LookupError:
-                continue
-            if self.assigned(table):
-                expected.append((table, sheets.get(table_id)))
-        return expected
-
-    def trusted(self, meta: dict[str, str]) -> bool:
-        if meta.get("year") != str(self.context.year):
-            self.add(self.where(), "file.other_year", Severity.ERROR,
-                     f"这是 {meta.get('year')} 年的填报表，本次采集为 {self.context.year} 年",
-                     f"请使用本次（{self.context.year} 年）下发的填报表重新填写")
-            return False
-        secret = self.context.secret
-        if secret is None:
-            self.add(self.where(), "file.unverified", Severity.WARNING, "不在采集文件夹中校验，无法核验文件来源",
-                     "在采集文件夹中运行 statecollect validate 可核验签名")
-            return True
-        payload = {key: value for key, value in meta.items() if key != "signature"}
-        if meta.get("collection") != collection_id(secret):
-            self.add(self.where(), "file.foreign", Severity.ERROR, f"这份填报表不是本次采集生成的（学校：{meta.get('school') or '未知'}）",
-                     "请使用本次采集下发的填报表；如从其他学校或往年复制了文件，请改用新表")
-            return False
-        if not verify(payload, meta.get("signature", ""), secret):
-            self.add(self.where(), "file.forged", Severity.ERROR, "填报表的隐藏识别信息被改动，无法确认来源",
-                     "请使用下发的原始填报表重新填写，勿修改隐藏的工作表")
-            return False
-        return True
-
-    def assigned(self, table: Table) -> bool:
-        split = self.context.split
-        if split is None or self.report.department is None:
-            return True
-        assignment = split.assignment(table.id)
-        if assignment is None or assignment.responsible == self.report.department:
-            return True
-        owner = assignment.responsible or "（未分配）"
-        self.add(self.where(table=table.number), "structure.table_not_assigned", Severity.ERROR,
-                 f"{table.display_name} 由 {owner} 负责，不能由 {self.report.department} 交回",
-                 "按任务分解表，只交回本部门负责的数据表；如分工有变，请先修改任务分解表")
-        return False
-
-    # ------------------------------------------------------------------ sheets and columns
-
-    def locate(self, table: Table, sheet_name: str | None) -> TableReport | None:
-        by_name = next((sheet for sheet in self.sheets if sheet.name == sheet_name), None) if sheet_name else None
-        if by_name is not None:
-            return self.read_table(table, by_name)
-        share = 1.0 if sheet_name is None else HEADER_SHARE_WITHOUT_META
-        found = self.find_by_headers(table, share)
-        if found is None:
-            if sheet_name is not None:
-                self.add(self.where(sheet_name, table=table.number), "structure.sheet_missing", Severity.ERROR,
-                         f"找不到工作表“{sheet_name}”（{table.display_name}）",
-                         "请勿删除或改名工作表；如确实没有数据，保留空表即可")
-            return None
-        if sheet_name is not None:
-            self.add(self.where(found.name, table=table.number), "structure.sheet_renamed", Severity.WARNING,
-                     f"工作表“{sheet_name}”被改名为“{found.name}”", f"请把工作表名称改回“{sheet_name}”")
-        return self.read_table(table, found)
-
-    def find_by_headers(self, table: Table, share: float) -> SheetRows | None:
-        candidates = [sheet for sheet in self.sheets if sheet.name not in TOOL_SHEETS]
-        if table.shape is Shape.FORM:
-            form = next((sheet for sheet in candidates if _form_rows(sheet, table, share)), None)
-            if form is not None:
-                return form
-        found = find_table(candidates, table, share)
-        return found[0] if found else None
-
-    def flag_extra_sheets(self, used: set[str]) -> None:
-        if self.report.department is None:
-            return
-        for sheet in self.sheets:
-            if sheet.name in used or sheet.name in TOOL_SHEETS or not any(cell_text(v) for row in sheet.rows for v in row):
-                continue
-            hidden = "" if sheet.visible else "（隐藏的）"
-            self.add(self.where(sheet.name), "structure.extra_sheet", Severity.WARNING,
-                     f"多出的{hidden}工作表“{sheet.name}”不属于本部门的数据表，其中内容不会被采集",
-                     "如是其他部门的数据，请交给对应部门；如是草稿，可删除")
-
-    def read_table(self, table: Table, sheet: SheetRows) -> TableReport | None:
-        rows = _form_rows(sheet, table, HEADER_SHARE_WITHOUT_META) if table.shape is Shape.FORM else None
-        if rows:
-            return self.read_form(table, sheet, rows)
-        headers = [field.header for field in table.template_fields]
-        index = header_row(sheet, headers, HEADER_SHARE_WITHOUT_META)
-        if index is None:
-            self.add(self.where(sheet.name, table=table.number), "structure.no_header", Severity.ERROR,
-                     f"工作表“{sheet.name}”中找不到{table.display_name}的表头", "请恢复下发模板中的表头（第 1 行）")
-            return None
-        return self.read_grid(table, sheet, index)
-
-    def read_grid(self, table: Table, sheet: SheetRows, index: int) -> TableReport:
-        where = lambda **more: self.where(sheet.name, table=table.number, **more)
-        if index > 0:
-            self.add(where(row=index + 1), "structure.header_moved", Severity.WARNING, f"表头在第 {index + 1} 行，而不是第 1 行",
-                     "请删除表头上方多出的行，使表头位于第 1 行")
-        positions = self.match_columns(table, sheet, index, where)
-        extra = {cell_text(sheet.rows[index][position]): position for position in range(len(sheet.rows[index]))
-                 if cell_text(sheet.rows[index][position]) and cell_text(sheet.rows[index][position]) not in positions}
-        names = [*positions, *extra]
-        wanted = [*positions.values(), *extra.values()]
-        width = max(wanted, default=-1) + 1
-        pick = _picker(wanted)
-        numbers: list[int] = []
-        kept: list[tuple[Any, ...]] = []
-        for number, row in enumerate(sheet.rows[index + 1:], start=index + 2):
-            values = pick(row if len(row) >= width else row + [""] * (width - len(row)))
-            if values.count("") + values.count(None) < len(values):
-                numbers.append(number)
-                kept.append(values)
-        columns = dict(zip(names, (list(column) for column in zip(*kept, strict=True)), strict=True)) if kept else \
-            {name: [] for name in names}
-        report = TableReport(table, sheet.name, index + 1, {header: columns[header] for header in positions}, numbers,
-                             {name: columns[name] for name in extra})
-        self.flag_sheet_oddities(table, sheet, index, report)
-        return report
-
-    def match_columns(self, table: Table, sheet: SheetRows, index: int, where: Callable[..., Location]) -> dict[str, int]:
-        header_cells = [cell_text(value) for value in sheet.rows[index]]
-        expected = [field.header for field in table.template_fields]
-        positions = {name: header_cells.index(name) for name in expected if name in header_cells}
-        unknown = {position: name for position, name in enumerate(header_cells) if name and name not in expected}
-        for order, name in enumerate(expected):
-            if name in positions:
-                continue
-            if order in unknown:
-                letter = column_letter(order + 1)
-                self.add(where(row=index + 1, column=name, cell=f"{letter}{index + 1}"), "structure.column_renamed",
-                         Severity.ERROR, f"列标题“{unknown.pop(order)}”应为“{name}”",
-                         f"请把列标题改回“{name}”（与平台模板一致）")
-                positions[name] = order
-            else:
-                self.add(where(column=name), "structure.column_missing", Severity.ERROR, f"缺少列“{name}”",
-                         f"请按模板补上“{name}”列")
-        for position, name in unknown.items():
-            self.add(where(row=index + 1, column=name, cell=f"{column_letter(position + 1)}{index + 1}"),
-                     "structure.extra_column", Severity.WARNING, f"多出了模板中没有的列“{name}”，该列内容不会被采集",
-                     "请删除该列，或把内容移到对应的列中")
-        if [name for name in sorted(positions, key=positions.__getitem__)] != [name for name in expected if name in positions]:
-            self.add(where(row=index + 1), "structure.column_order", Severity.WARNING, "列的顺序与模板不同",
-                     "已按列标题识别；导入平台前请恢复模板的列顺序")
-        return positions
-
-    def flag_sheet_oddities(self, table: Table, sheet: SheetRows, index: int, report: TableReport) -> None:
-        where = lambda **more: self.where(sheet.name, table=table.number, **more)
-        for first_row, first_column, last_row, last_column in sheet.merged:
-            if last_row > first_row or last_column > first_column:
-                cell = f"{column_letter(first_column + 1)}{first_row + 1}"
-                self.add(where(cell=cell, row=first_row + 1), "structure.merged_cells", Severity.WARNING,
-                         f"有合并单元格（{cell} 起）", "请取消合并，每个单元格各填一个值")
-        data_rows = set(report.row_numbers)
-        for row in sorted(sheet.hidden_rows & data_rows):
-            self.add(where(row=row), "structure.hidden_data", Severity.WARNING, f"第 {row} 行被隐藏但含有数据",
-                     "请取消隐藏并确认该行是否应当交回")
-        for column in sorted(sheet.hidden_columns):
-            if any(cell_text(_value(sheet.rows[row - 1], column - 1)) for row in report.row_numbers if row - 1 < len(sheet.rows)):
-                letter = column_letter(column)
-                self.add(where(cell=f"{letter}{index + 1}"), "structure.hidden_data", Severity.WARNING,
-                         f"第 {letter} 列被隐藏但含有数据", "请取消隐藏并确认该列内容")
-        for cell in sheet.uncached_formulas:
-            self.add(where(cell=cell), "structure.formula_no_value", Severity.ERROR, f"单元格 {cell} 是公式，但没有保存计算结果",
-                     "请在 Excel/WPS 中打开后保存一次，或把公式改为数值")
-
-    def read_form(self, table: Table, sheet: SheetRows, rows: dict[str, int]) -> TableReport:
-        record = {header: _value(sheet.rows[row], 1) for header, row in rows.items()}
-        filled = any(cell_text(value) for value in record.values())
-        report = TableReport(table, sheet.name, 1, {header: [value] if filled else [] for header, value in record.items()},
-                             [1] if filled else [])
-        for field_ in table.template_fields:
-            if field_.header not in rows:
-                self.add(self.where(sheet.name, table=table.number, column=field_.header), "structure.column_missing",
-                         Severity.ERROR, f"缺少项目“{field_.header}”", f"请按模板补上“{field_.header}”一行")
-        report.form_rows = rows
-        self.flag_sheet_oddities(table, sheet, 0, report)
-        return report
-
-    # ------------------------------------------------------------------ cells
-
-    def type_cells(self, table: TableReport) -> CheckedTable:
-        base = self.where(table.sheet, table=table.table.number)
-        if table.form_rows is not None:
-            locator: Any = FormLocator(base, {header: row + 1 for header, row in table.form_rows.items()})
-        else:
-            letters = {}
-            for field_ in table.table.template_fields:
-                letters[field_.header] = column_letter(self.column_of(table, field_.header) + 1)
-            locator = GridLocator(base, table.row_numbers, letters)
-        checked = self.context.engine.type_table(TableInput(table.table, table.columns, len(table.row_numbers), locator))
-        self.report.findings.extend(checked.findings)
-        return checked
-
-    def column_of(self, table: TableReport, header: str) -> int:
-        sheet = next(sheet for sheet in self.sheets if sheet.name == table.sheet)
-        cells = [cell_text(value) for value in sheet.rows[table.header_row - 1]]
-        if header in cells:
-            return cells.index(header)
-        expected = [field.header for field in table.table.template_fields]
-        return expected.index(header)
-
-
-def _picker(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """A fast getter of the given positions of a row, always returning a tuple."""
-    if not positions:
-        return lambda row: ()
-    getter = itemgetter(*positions)
-    return getter if len(positions) > 1 else lambda row: (getter(row),)
-
-
-def _value(row: list[Any], position: int) -> Any:
-    if position >= len(row):
-        return None
-    value = row[position]
-    return None if value == "" else value
-
-
-def _form_rows(sheet: SheetRows, table: Table, share: float) -> dict[str, int] | None:
-    """For a form laid out one field per line: header → 0-based row index of its line."""
-    if not sheet.rows or [cell_text(value) for value in sheet.rows[0][:2]] != list(FORM_HEADERS[:2]):
-        return None
-    rows = {cell_text(row[0]): index for index, row in enumerate(sheet.rows) if row and cell_text(row[0])}
-    found = {field.header: rows[field.header] for field in table.template_fields if field.header in rows}
-    needed = max(1, int(len(table.template_fields) * share + 0.999))
-    return found if len(found) >= needed else None
-

@@ -6,7 +6,8 @@ importing the writer.
 
 from __future__ import annotations
 
-__all__ = ["COVER_SHEET", "FINDINGS_SHEET", "FORM_HEADERS", "LISTS_SHEET", "META_FORMAT", "META_SHEET", "column_letter"]
+__all__ = ["COVER_SHEET", "FINDINGS_SHEET", "FORM_HEADERS", "LISTS_SHEET", "META_FORMAT", "META_SHEET", "TOOL_SHEETS",
+           "UNREAD_SHEETS", "column_letter"]
 
 COVER_SHEET = "封面"
 LISTS_SHEET = "_lists"
@@ -14,6 +15,8 @@ META_SHEET = "_meta"
 FINDINGS_SHEET = "错误清单"
 META_FORMAT = "statecollect-department-workbook/1"
 FORM_HEADERS = ("项目", "填写内容", "单位", "填写说明")
+TOOL_SHEETS = frozenset({COVER_SHEET, LISTS_SHEET, META_SHEET, FINDINGS_SHEET})
+UNREAD_SHEETS = TOOL_SHEETS - {META_SHEET}  # written by the tool for people or dropdowns: never data, never parsed
 
 
 def column_letter(number: int) -> str:
