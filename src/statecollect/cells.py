@@ -87,7 +87,11 @@ def all_plain(texts: Sequence[str], max_length: int) -> bool:
         return True
     if max_length and max(map(len, texts)) > max_length:
         return False
-    return _NEEDS_CLEANING_ANY.search("\n".join(texts)) is None
+    if _ODD.search("\n".join(texts)):
+        return False
+    # no leading or trailing space: each text is its own strip (one pass in C; a regex
+    # anchored at every line start is four times slower)
+    return list(map(str.strip, texts)) == list(texts)
 
 
 def normalize_text(text: str, *, textual: bool = True) -> str:
@@ -157,7 +161,7 @@ _TEXTUAL = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CODE, Field
 _PLAIN_TEXT = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.ID})
 _ODD_CHARACTERS = "[\uff01-\uff5e\u3000\u00a0\u2002\u2003\u2009\u200b-\u200d\ufeff\u2060]"
 _NEEDS_CLEANING = re.compile(f"^\\s|\\s$|{_ODD_CHARACTERS}")
-_NEEDS_CLEANING_ANY = re.compile(f"(?m)^\\s|\\s$|{_ODD_CHARACTERS}")
+_ODD = re.compile(_ODD_CHARACTERS)
 
 
 # --------------------------------------------------------------------------- numbers

@@ -408,8 +408,7 @@ def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_i
                 keys.update(_row_keys(part, headers))
         else:
             keys.update(_key(row, headers) for row in tables.get(table_id, ()))
-        keys.discard(None)
-        cached = engine.key_cache[cache_key] = frozenset(key for key in keys if key is not None)
+        cached = engine.key_cache[cache_key] = frozenset(filter(None, keys))
     return cached
 
 
