@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,56 @@ def test_macro_workbooks_and_hidden_columns(school: Path, tmp_path: Path) -> Non
     assert report.files[0].tables and report.files[0].department == "人事处"
     hidden = [f for f in report.findings if f.rule_id == "structure.hidden_data"]
     assert [(f.location.sheet, f.location.cell) for f in hidden] == [(STAFF_SHEET, "P1")]
+
+
+def _link_externally(path: Path, sheet_xml: str, cell: str, cached: str, target: Path) -> None:
+    """Make ``cell`` a formula reading an external workbook, saved with ``cached`` as its value (as Excel does)."""
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts[sheet_xml].decode("utf-8")
+    start = sheet.index(f'<c r="{cell}"')
+    end = sheet.index("</c>", start) + len("</c>")
+    sheet = sheet[:start] + f'<c r="{cell}" t="str"><f>[1]Sheet1!A1</f><v>{cached}</v></c>' + sheet[end:]
+    parts[sheet_xml] = sheet.encode("utf-8")
+    book = parts["xl/workbook.xml"].decode("utf-8")
+    parts["xl/workbook.xml"] = book.replace("</sheets>", '</sheets><externalReferences><externalReference r:id="rIdExt1"/>'
+                                                          "</externalReferences>").encode("utf-8")
+    rels = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", (
+        f'<Relationship Id="rIdExt1" Type="{relationships}/externalLink" Target="externalLinks/externalLink1.xml"/>'
+        "</Relationships>")).encode("utf-8")
+    parts["xl/externalLinks/externalLink1.xml"] = (
+        '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'xmlns:r="{relationships}"><externalBook r:id="rId1"><sheetNames><sheetName val="Sheet1"/></sheetNames>'
+        '<sheetDataSet><sheetData sheetId="0"/></sheetDataSet></externalBook></externalLink>').encode("utf-8")
+    parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{relationships}/externalLinkPath" Target="{target.as_uri()}" TargetMode="External"/>'
+        "</Relationships>").encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    parts["[Content_Types].xml"] = types.replace("</Types>", (
+        '<Override PartName="/xl/externalLinks/externalLink1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/></Types>')).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target_zip:
+        for name, data in parts.items():
+            target_zip.writestr(name, data)
+
+
+def test_external_links_are_never_followed(school: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "别处.xlsx"
+    other = Workbook()
+    other.active.title = "Sheet1"
+    other.active["A1"] = "外部文件中的值"
+    other.save(elsewhere)
+    path = school / "回收" / HR
+    workbook = load_workbook(path, read_only=True)
+    headers = [cell.value for cell in next(workbook[STAFF_SHEET].iter_rows(max_row=1))]
+    sheet_xml = f"xl/worksheets/sheet{workbook.sheetnames.index(STAFF_SHEET) + 1}.xml"  # openpyxl's naming
+    workbook.close()
+    _link_externally(path, sheet_xml, f"{chr(65 + headers.index('姓名'))}2", "保存时的值", elsewhere)
+    report = validate([path], root=school, write_feedback=False)
+    staff = next(table for table in report.files[0].tables if table.sheet == STAFF_SHEET)
+    assert staff.columns["姓名"][0] == "保存时的值"  # the value saved in the file, not the linked file's
+    assert not [f for f in report.findings if f.rule_id.startswith(("file.", "structure.formula"))
+                and f.severity is Severity.ERROR]
