@@ -271,3 +271,13 @@ def test_external_links_are_never_followed(school: Path, tmp_path: Path) -> None
     assert staff.columns["姓名"][0] == "保存时的值"  # the value saved in the file, not the linked file's
     assert not [f for f in report.findings if f.rule_id.startswith(("file.", "structure.formula"))
                 and f.severity is Severity.ERROR]
+
+
+def test_files_are_reported_in_the_order_given_whatever_order_they_are_read(school: Path) -> None:
+    inputs = sorted((school / "回收").glob("*.xlsx"))
+    sizes = [path.stat().st_size for path in inputs]
+    assert sizes != sorted(sizes, reverse=True)  # the largest are read first, so reading order differs
+    seen: list[str] = []
+    report = validate([], root=school, write_feedback=False, progress=seen.append)
+    assert [file.path for file in report.files] == inputs
+    assert seen[0] == f"读取 {len(inputs)} 个文件" and sorted(seen[1:]) == sorted(path.name for path in inputs)
