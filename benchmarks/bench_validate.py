@@ -38,7 +38,7 @@ from statecollect.generate import BaseData, generate_workbooks
 from statecollect.synthetic import Scale, synthesize
 from statecollect.schema import FieldType
 from statecollect.task_split import Assignment, TaskSplit
-from statecollect.workbook_io import sheet_title
+from statecollect.workbook_layout import sheet_title
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent / "src" / "statecollect"

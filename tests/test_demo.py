@@ -12,7 +12,7 @@ from statecollect.demo import ANSWER_KEY_FILE, TRUTH_FILE, build_demo
 from statecollect.errors import UserError
 from statecollect.generate import workbook_name
 from statecollect.task_split import read_split_workbook
-from statecollect.workbook_io import sheet_title
+from statecollect.workbook_layout import sheet_title
 
 
 def test_demo_delivers_filled_workbooks_per_department(demo_dir: Path) -> None:

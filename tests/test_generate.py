@@ -14,7 +14,7 @@ from statecollect.generate import run_generate, workbook_name
 from statecollect.workbook_layout import LISTS_SHEET, META_FORMAT, META_SHEET
 from statecollect.signing import collection_id, verify
 from statecollect.task_split import read_split_workbook
-from statecollect.workbook_io import sheet_title
+from statecollect.workbook_layout import sheet_title
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from statecollect.ledger import Ledger
 from statecollect.merge import export, master_path, merge
 from statecollect.task_split import read_split_workbook
 from statecollect.validate import validate
-from statecollect.workbook_io import sheet_title
+from statecollect.workbook_layout import sheet_title
 from statecollect.workflow import approve
 
 HR = workbook_name(2020, "人事处")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from statecollect.workbook_io import column_letter_width, link_to, put, save_atomically, sheet_title, streamed_row
+from statecollect.workbook_io import column_letter_width, link_to, put, save_atomically, streamed_row
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
@@ -22,12 +22,6 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     assert back["A1"].value == "=SUM(A1:A9)"
     row = next(load_workbook(tmp_path / "b.xlsx")["s"].iter_rows())
     assert (row[0].value, row[0].data_type, row[2].value) == ("=1+1", "s", 3)
-
-
-def test_sheet_titles_fit_excel() -> None:
-    title = sheet_title("5-2-2", "分专业教师指导学生毕业综合训练情况（非医学类专业填报）")
-    assert len(title) == 31 and title.startswith("5-2-2 分专业")
-    assert sheet_title("1", "a/b:c") == "1 a_b_c"
 
 
 def test_widths_count_chinese_double() -> None:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from statecollect.findings import Severity, shorten
-from statecollect.schema import Field, FieldType
+from statecollect.schema import Field, FieldType, Table
 
-__all__ = ["CellIssue", "FieldParser", "Parsed", "all_plain", "build_parser", "format_value", "normalize_text"]
+__all__ = ["CellIssue", "FieldParser", "Parsed", "all_plain", "build_parser", "canonical_record", "format_value",
+           "normalize_text"]
 
 # full-width digits and Latin letters map to ASCII by a fixed offset; full-width CJK punctuation
 # such as （） and ，is correct in Chinese text and stays, except in numbers and dates
@@ -471,3 +472,8 @@ def format_value(value: Any, field_type: FieldType) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.15g}"
     return str(value)
+
+
+def canonical_record(table: Table, row: Mapping[str, Any]) -> dict[str, str]:
+    """A record as text in the platform's form, field by field: how records are compared and kept."""
+    return {field_.header: format_value(row.get(field_.header), field_.type) for field_ in table.template_fields}

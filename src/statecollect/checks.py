@@ -1,6 +1,6 @@
 """The check engine: every field rule and declarative check of a schema, run lazily.
 
-Tables arrive as raw records with a locator that knows their cells. The engine types
+Tables arrive as raw columns with a locator that knows their cells. The engine types
 every cell (:mod:`statecollect.cells`), then runs each table's declarative checks through
 one registry of check kinds, and collects every failure as a :class:`Finding` — it never
 stops at the first. Reference, exclusion and cross-table checks look up the other tables
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any, Protocol
 
 from statecollect.catalogue import Catalogue
 from statecollect.cells import FieldParser, Parsed, all_plain, build_parser, format_value
-from statecollect.expressions import EvalContext, Evaluator, compile_expression, field_refs, parse
+from statecollect.expressions import EvalContext, Evaluator, compile_expression, field_refs, key_text, parse
 from statecollect.findings import Finding, Location, Severity, shorten
 from statecollect.schema import (
     AggregateCheck,
@@ -35,7 +35,7 @@ from statecollect.schema import (
 )
 from statecollect.stat_times import StatisticTimes
 
-__all__ = ["CheckedTable", "Engine", "FormLocator", "GridLocator", "Locator", "TableInput", "key_text"]
+__all__ = ["CheckedTable", "Engine", "FormLocator", "GridLocator", "Locator", "TableInput"]
 
 Record = dict[str, Any]
 
@@ -61,10 +61,10 @@ class GridLocator:
     def cell(self, index: int, header: str) -> Location:
         row = self.row_numbers[index]
         letter = self.columns.get(header)
-        return _with(self.base, row=row, column=header, cell=f"{letter}{row}" if letter else None)
+        return replace(self.base, row=row, column=header, cell=f"{letter}{row}" if letter else None)
 
     def record(self, index: int) -> Location:
-        return _with(self.base, row=self.row_numbers[index])
+        return replace(self.base, row=self.row_numbers[index])
 
     def whole(self) -> Location:
         return self.base
@@ -80,17 +80,13 @@ class FormLocator:
 
     def cell(self, index: int, header: str) -> Location:
         row = self.rows.get(header)
-        return _with(self.base, row=row, column=header, cell=f"{self.value_column}{row}" if row else None)
+        return replace(self.base, row=row, column=header, cell=f"{self.value_column}{row}" if row else None)
 
     def record(self, index: int) -> Location:
         return self.base
 
     def whole(self) -> Location:
         return self.base
-
-
-def _with(base: Location, **changes: Any) -> Location:
-    return Location(**{**{name: getattr(base, name) for name in base.__slots__}, **changes})
 
 
 @dataclass
@@ -128,9 +124,7 @@ class CheckedTable:
     @property
     def rows(self) -> list[Record]:
         if self._rows is None:
-            headers = list(self.columns)
-            self._rows = [dict(zip(headers, values, strict=True)) for values in zip(*self.columns.values(), strict=True)] \
-                if headers else [{} for _ in range(self.count)]
+            self._rows = list(self.records())
         return self._rows
 
     def records(self) -> Iterator[Record]:
@@ -150,17 +144,6 @@ class CheckedTable:
 
     def column(self, header: str) -> list[Any]:
         return self.columns.get(header) or [None] * self.count
-
-
-def key_text(value: Any) -> str:
-    """The text a key is compared by: numbers without ``.0``, dates in ISO form, text stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def _key(row: Mapping[str, Any], headers: Sequence[str]) -> tuple[str, ...] | None:
@@ -251,7 +234,11 @@ class Engine:
     # ------------------------------------------------------------------ declarative checks
 
     def run_checks(self, batch: Sequence[CheckedTable], known: Mapping[str, Sequence[Record]] | None = None) -> list[Finding]:
-        """Run every declarative check of every table in ``batch``.
+        """Run every declarative check of every table in ``batch``; see :meth:`check_each`."""
+        return [finding for findings in self.check_each(batch, known) for finding in findings]
+
+    def check_each(self, batch: Sequence[CheckedTable], known: Mapping[str, Sequence[Record]] | None = None) -> list[list[Finding]]:
+        """The findings of every declarative check, for each table of ``batch`` in turn.
 
         ``known`` holds already collected tables (typed rows) used for references when a
         table is not part of the batch.
@@ -262,14 +249,13 @@ class Engine:
         for checked in batch:
             delivered.setdefault(checked.table.id, []).append(checked)
         tables = _BatchTables(known or {}, delivered)
-        findings: list[Finding] = []
+        each: list[list[Finding]] = []
         for checked in batch:
             # the same table may come from several files: references see all of them, own checks only this one
             own = tables if len(delivered[checked.table.id]) == 1 else _BatchTables(known or {}, {**delivered, checked.table.id: [checked]})
-            for check in checked.table.checks:
-                findings.extend(self.run_check(check, checked, own))
-            findings.extend(self.cascades(checked))
-        return findings
+            findings = [finding for check in checked.table.checks for finding in self.run_check(check, checked, own)]
+            each.append([*findings, *self.cascades(checked)])
+        return each
 
     def cascades(self, checked: CheckedTable) -> Iterator[Finding]:
         """A value chosen under a parent (a city under its province) must belong to that parent."""
@@ -398,16 +384,14 @@ def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_i
     """The keys of a table's rows. Many checks look up the same keys: each set is built once per run,
     from the columns when the table is part of the batch."""
     parts = tables.parts(table_id) if isinstance(tables, _BatchTables) else None
-    source: object = parts if parts is not None else tables.get(table_id, ())
-    cache_key = (id(source), table_id, tuple(headers))
+    rows = tables.get(table_id, ()) if parts is None else ()
+    cache_key = (id(parts if parts is not None else rows), table_id, tuple(headers))
     cached = engine.key_cache.get(cache_key)
     if cached is None:
         keys: set[tuple[str, ...] | None] = set()
-        if parts is not None:
-            for part in parts:
-                keys.update(_row_keys(part, headers))
-        else:
-            keys.update(_key(row, headers) for row in tables.get(table_id, ()))
+        for part in parts or ():
+            keys.update(_row_keys(part, headers))
+        keys.update(_key(row, headers) for row in rows)
         cached = engine.key_cache[cache_key] = frozenset(filter(None, keys))
     return cached
 
@@ -550,7 +534,7 @@ def _date_window(engine: Engine, check: DateWindowCheck, checked: CheckedTable, 
 
 def _aggregate(engine: Engine, check: AggregateCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     condition = engine.compiled(check.assert_, checked.table.id)
-    own = checked.rows[0] if checked.rows and checked.table.shape is Shape.FORM else {}
+    own = checked.record(0) if checked.count and checked.table.shape is Shape.FORM else {}
     context = EvalContext(row=own, tables=tables, stats=engine.stats, table_id=checked.table.id)
     if condition(context) is not False:
         return

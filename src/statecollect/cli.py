@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from statecollect import __version__
-from statecollect.errors import UserError
+from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -29,9 +29,6 @@ __all__ = ["app", "main"]
 # Library modules, and rich for the views, are imported inside each command: a command pays
 # only for what it uses, and `validate` starts reading workbooks before anything else loads.
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 
 app = typer.Typer(
@@ -339,8 +336,6 @@ def main() -> None:
     """Entry point: run the app and turn known failures into messages and exit codes."""
     try:
         code = app(standalone_mode=False)
-    except SystemExit:
-        raise
     except Exception as exc:
         code = report_failure(exc)
     # at exit the interpreter walks every object still alive (the schemas, the code lists) in
@@ -352,7 +347,7 @@ def main() -> None:
 
 def report_failure(exc: BaseException) -> int:
     """Print a Chinese message for an exception that reached the top; return the exit status."""
-    if isinstance(exc, typer.Abort | KeyboardInterrupt):
+    if isinstance(exc, typer.Abort):
         console(stderr=True).print("已取消。")
         return EXIT_USAGE
     show = getattr(exc, "show", None)

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from statecollect.catalogue import Catalogue, load_catalogue
-from statecollect.cells import format_value
+from statecollect.cells import canonical_record, format_value
 from statecollect.checks import Engine
 from statecollect.collection import COLLECTION_FILE, Workspace, init_collection, open_workspace
 from statecollect.errors import UserError
@@ -30,7 +30,8 @@ from statecollect.schema import FieldType, Shape, Table
 from statecollect.synthetic import SCALES, SchoolData, synthesize
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook, write_split_workbook
 from statecollect.output import write_atomically
-from statecollect.workbook_io import save_atomically, sheet_title
+from statecollect.workbook_io import save_atomically
+from statecollect.workbook_layout import sheet_title
 
 __all__ = ["ANSWER_KEY_FILE", "DEMO_SCHOOL", "TRUTH_FILE", "DemoResult", "build_demo", "spread_split"]
 
@@ -158,11 +159,8 @@ def _json_default(value: Any) -> str:
 
 
 def _write_truth(path: Path, catalogue: Catalogue, data: SchoolData) -> None:
-    truth = {
-        table_id: [{field_.header: format_value(row.get(field_.header), field_.type) for field_ in catalogue.table_by_id(table_id).template_fields}
-                   for row in rows]
-        for table_id, rows in data.items()
-    }
+    tables = {table_id: catalogue.table_by_id(table_id) for table_id in data}
+    truth = {table_id: [canonical_record(tables[table_id], row) for row in rows] for table_id, rows in data.items()}
     _write_json(path, truth)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["UserError"]
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "UserError"]
+
+# exit statuses of every command: 0 all well, 1 problems found in the data, 2 bad usage or nothing usable
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 class UserError(Exception):

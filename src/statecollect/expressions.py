@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "compile_expression",
     "compile_node",
     "field_refs",
+    "key_text",
     "parse",
 ]
 
@@ -314,8 +316,11 @@ class _Parser:
         return tuple(args)
 
 
+@lru_cache(maxsize=4096)
 def parse(source: str) -> Node:
-    """Parse ``source`` into a tree, raising :class:`ExpressionError` with a Chinese message."""
+    """Parse ``source`` into a tree, raising :class:`ExpressionError` with a Chinese message.
+
+    Trees are immutable and the schemas hold a few hundred expressions: each is parsed once."""
     if not source or not source.strip():
         raise ExpressionError("表达式为空")
     return _Parser(source).parse()
@@ -633,10 +638,15 @@ def _compile_binary(node: Binary, default_table: str) -> Evaluator:
     return lambda context: _compare(op, left(context), right(context))
 
 
-def _lookup_key(value: Any) -> str:
+def key_text(value: Any) -> str:
+    """The text a key is compared by: numbers without ``.0``, dates in ISO form, text stripped."""
+    if value is None:
+        return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return "" if value is None else str(value).strip()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
 
 
 def _compile_lookup(node: Call, default_table: str) -> Evaluator:
@@ -652,9 +662,9 @@ def _compile_lookup(node: Call, default_table: str) -> Evaluator:
         if index is None:
             index = context.indexes[(table_id, header)] = {}
             for row in context.tables[table_id]:
-                key = _lookup_key(row.get(header))
+                key = key_text(row.get(header))
                 index[key] = index.get(key, 0) + 1
-        key = _lookup_key(value(context))
+        key = key_text(value(context))
         return index.get(key, 0) if key else None
 
     return count_matching

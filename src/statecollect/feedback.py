@@ -13,6 +13,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,25 +101,30 @@ class _CellMap:
     file: FileReport
     sheets: dict[str, str]
 
-    def table_of(self, finding: Finding) -> TableReport | None:
-        return next((table for table in self.file.tables if table.table.number == finding.location.table), None)
+    @cached_property
+    def _tables(self) -> dict[str, tuple[TableReport, dict[str, int], dict[int, int]]]:
+        """Each table by number, with its headers' and Excel rows' positions: thousands of findings are placed."""
+        found: dict[str, tuple[TableReport, dict[str, int], dict[int, int]]] = {}
+        for table in self.file.tables:
+            headers = {field.header: position for position, field in enumerate(table.table.template_fields)}
+            found.setdefault(table.table.number, (table, headers, {row: index for index, row in enumerate(table.row_numbers)}))
+        return found
 
     def locate(self, finding: Finding) -> tuple[str, str | None] | None:
-        table = self.table_of(finding)
-        if table is None:
+        entry = self._tables.get(finding.location.table or "")
+        if entry is None:
             return None
+        table, headers, rows = entry
         sheet = self.sheets[table.table.id]
-        headers = [field.header for field in table.table.template_fields]
-        column = finding.location.column
-        if column not in headers:
+        position = headers.get(finding.location.column or "")
+        if position is None:
             return sheet, None
-        position = headers.index(column)
         if table.table.shape is Shape.FORM:
             return sheet, f"B{position + 2}"
-        row = finding.location.row
-        if row is None or row not in table.row_numbers:
+        index = rows.get(finding.location.row) if finding.location.row is not None else None
+        if index is None:
             return sheet, f"{get_column_letter(position + 1)}1"
-        return sheet, f"{get_column_letter(position + 1)}{table.row_numbers.index(row) + 2}"
+        return sheet, f"{get_column_letter(position + 1)}{index + 2}"
 
 
 def _mark_cells(workbook: Workbook, findings: Sequence[Finding], cells: _CellMap) -> None:

@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from statecollect.catalogue import Catalogue, describe_constraints, load_catalogue
 from statecollect.collection import Collection, Workspace, open_workspace
 from statecollect.errors import UserError
+from statecollect.expressions import key_text
 from statecollect.schema import (
     FIELD_TYPE_LABELS,
     TIME_BASIS_LABELS,
@@ -38,8 +39,8 @@ from statecollect.schema import (
 )
 from statecollect.signing import collection_id, sign
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook
-from statecollect.workbook_io import STYLE, column_letter_width, link_to, print_setup, put, save_atomically, sheet_title
-from statecollect.workbook_layout import COVER_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET
+from statecollect.workbook_io import STYLE, column_letter_width, link_to, print_setup, put, save_atomically
+from statecollect.workbook_layout import COVER_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET, sheet_title
 from statecollect.workbook_read import find_table, read_sheets, records
 
 __all__ = [
@@ -66,14 +67,8 @@ class BaseData:
     tables: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
     def keys(self, table_id: str, header: str) -> list[str]:
-        values = (_key_text(row.get(header)) for row in self.tables.get(table_id, ()))
+        values = (key_text(row.get(header)) for row in self.tables.get(table_id, ()))
         return sorted({value for value in values if value})
-
-
-def _key_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
 
 
 @dataclass(frozen=True)

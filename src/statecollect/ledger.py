@@ -143,16 +143,20 @@ class Ledger:
         self.folder = root / LEDGER_FOLDER
         self.path = self.folder / LEDGER_FILE
         self.store = self.folder / "submissions"
+        self._prepared = False  # folders and tables are made once per instance, not on every connection
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         try:
-            self.store.mkdir(parents=True, exist_ok=True)
+            if not self._prepared:
+                self.store.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=10)
         except (OSError, sqlite3.Error) as exc:
             raise UserError(f"无法打开台账 {self.path}：{exc}", "请确认采集文件夹可写，且没有其他程序占用台账") from None
         try:
-            connection.executescript(_SCHEMA)
+            if not self._prepared:
+                connection.executescript(_SCHEMA)
+                self._prepared = True
             yield connection
             connection.commit()
         except sqlite3.DatabaseError as exc:
@@ -213,10 +217,6 @@ class Ledger:
 
     def copy_of(self, sha: str) -> Path:
         return self.store / f"{sha}.xlsx"
-
-    def submission(self, submission_id: int) -> Submission:
-        with self.connect() as db:
-            return self._submission(db, submission_id)
 
     @staticmethod
     def _submission(db: sqlite3.Connection, submission_id: int) -> Submission:

@@ -11,23 +11,25 @@ Every table's count adds up: rows in = rows merged + rows rejected.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from statecollect.catalogue import Catalogue, load_catalogue
-from statecollect.cells import format_value
-from statecollect.checks import Engine, GridLocator, TableInput, key_text
+from statecollect.cells import canonical_record, format_value
+from statecollect.checks import Engine, GridLocator, TableInput
+from statecollect.expressions import key_text
 from statecollect.collection import Workspace, open_workspace
 from statecollect.errors import UserError
 from statecollect.findings import Finding, Location, Severity
 from statecollect.ledger import Ledger, Submission, TableResult, file_hash
 from statecollect.schema import FieldType, Shape, Table, UniqueCheck
 from statecollect.task_split import read_split_workbook
-from statecollect.returned_file import FileReport, collection_context, read_file
-from statecollect.workbook_read import header_row, read_sheets
+from statecollect.returned_file import FileReport, ValidationContext, collection_context, read_file
+from statecollect.workbook_layout import sheet_title
+from statecollect.workbook_read import header_row, read_sheets, records
 
 __all__ = ["ExportResult", "MergeResult", "TableMerge", "export", "master_path", "merge", "read_master", "snapshot_rows"]
 
@@ -118,7 +120,7 @@ def merge(
             _guard_frozen(merged, frozen[table.id], table.id in thawed, reason, ledger)
         merges.append(merged)
         _note_decisions(ledger, merged, choices.get(table.id))
-    path = _write_master(workspace, catalogue, merges)
+    path = _write_master(workspace, merges)
     ledger.note("merge", {"master": path.name, "sha256": file_hash(path),
                           "rows_merged": sum(item.rows_merged for item in merges)})
     return MergeResult(path, merges)
@@ -127,7 +129,7 @@ def merge(
 def _deliveries(workspace: Workspace, ledger: Ledger, progress: Callable[[str], None] | None) -> dict[str, list[_Delivery]]:
     # what a department delivered stays its delivery even if the split has changed since: a table
     # now owned by another department then shows up as a conflict to decide, never silently dropped
-    context = replace(collection_context(workspace), split=None)
+    context = collection_context(workspace, with_split=False)
     latest = ledger.latest_tables()
     files: dict[int, FileReport] = {}
     found: dict[str, list[_Delivery]] = defaultdict(list)
@@ -211,14 +213,12 @@ class _TableMerger:
                 result.merged.append((row, item.department, item.submission.file_name, number))
 
 
-def snapshot_rows(root: Path, ledger: Ledger, submission: Submission, table_id: str) -> list[dict[str, str]] | None:
-    """A table's rows in a submission, in the canonical text form frozen base tables are kept in."""
-    workspace = open_workspace(root)
-    report = read_file(collection_context(workspace), ledger.copy_of(submission.sha256))
-    found = next((table for table in report.tables if table.table.id == table_id and table.checked), None)
-    if found is None or found.checked is None:
-        return None
-    return [_canonical(found.table, row) for row in found.checked.rows]
+def snapshot_rows(context: ValidationContext, ledger: Ledger, submission: Submission,
+                  table_ids: Collection[str]) -> dict[str, list[dict[str, str]]]:
+    """Those tables' rows in a submission (read once), in the canonical text form frozen base tables are kept in."""
+    report = read_file(context, ledger.copy_of(submission.sha256))
+    return {found.table.id: [canonical_record(found.table, row) for row in found.checked.records()]
+            for found in report.tables if found.table.id in table_ids and found.checked is not None}
 
 
 def _row_key(row: Record, headers: Sequence[str]) -> tuple[str, ...]:
@@ -226,17 +226,13 @@ def _row_key(row: Record, headers: Sequence[str]) -> tuple[str, ...]:
 
 
 def _fingerprint(table: Table, row: Record) -> tuple[str, ...]:
-    return tuple(_canonical(table, row).values())
-
-
-def _canonical(table: Table, row: Record) -> dict[str, str]:
-    return {field.header: format_value(row.get(field.header), field.type) for field in table.template_fields}
+    return tuple(canonical_record(table, row).values())
 
 
 def _guard_frozen(merged: TableMerge, snapshot: list[dict[str, str]], thawed: bool, reason: str | None, ledger: Ledger) -> None:
     """A frozen base table may only change when unfrozen with a reason; otherwise its frozen rows stay."""
     table = merged.table
-    current = [_canonical(table, row) for row, *_ in merged.merged]
+    current = [canonical_record(table, row) for row, *_ in merged.merged]
     if current == snapshot:
         return
     diff = _diff(table, snapshot, current)
@@ -302,10 +298,10 @@ def cell_value(field_type: FieldType, value: Any) -> Any:
     return value if isinstance(value, str) else format_value(value, field_type)
 
 
-def _write_master(workspace: Workspace, catalogue: Catalogue, merges: list[TableMerge]) -> Path:
+def _write_master(workspace: Workspace, merges: list[TableMerge]) -> Path:
     from openpyxl import Workbook
 
-    from statecollect.workbook_io import STYLE, print_setup, save_atomically, sheet_title, streamed_row
+    from statecollect.workbook_io import STYLE, print_setup, save_atomically, streamed_row
 
     # a write-only workbook streams rows to disk: tens of thousands of rows in a fraction of the time
     workbook = Workbook(write_only=True)
@@ -341,19 +337,16 @@ def _header_style(cell: Any) -> None:
 
 def read_master(path: Path, catalogue: Catalogue, engine: Engine) -> dict[str, list[Record]]:
     """The typed rows of every table in a master workbook."""
-    from statecollect.workbook_io import sheet_title
-
     sheets = {sheet.name: sheet for sheet in read_sheets(path)}
     tables: dict[str, list[Record]] = {}
     for table in catalogue.tables:
         sheet = sheets.get(sheet_title(table.number, table.title))
-        index = header_row(sheet, [field.header for field in table.template_fields]) if sheet else None
+        headers = [field.header for field in table.template_fields]
+        index = header_row(sheet, headers) if sheet else None
         if sheet is None or index is None:
             continue
-        names = [str(value).strip() for value in sheet.rows[index]]
-        rows = [row for row in sheet.rows[index + 1:] if any(value not in ("", None) for value in row)]
-        columns = {field.header: [row[names.index(field.header)] for row in rows] for field in table.template_fields}
-        checked = engine.type_table(TableInput(table, columns, len(rows), GridLocator(Location(), range(len(rows)), {})))
+        found = records(sheet, index, headers)
+        checked = engine.type_table(TableInput.from_records(table, found, GridLocator(Location(), range(len(found)), {})))
         tables[table.id] = checked.rows
     return tables
 
@@ -380,7 +373,7 @@ def export(root: Path, progress: Callable[[str], None] | None = None) -> ExportR
     path = master_path(workspace)
     if not path.is_file():
         raise UserError("还没有总表", "先运行 statecollect merge 生成总表")
-    engine = collection_context(workspace).engine
+    engine = collection_context(workspace, with_split=False).engine
     tables = read_master(path, catalogue, engine)
     result = ExportResult([])
     for table in catalogue.tables:

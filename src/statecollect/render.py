@@ -16,6 +16,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from statecollect.findings import SEVERITY_LABELS, Finding, Severity
+from statecollect.ledger import STAGE_LABELS
 
 __all__ = [
     "approval_summary",
@@ -212,7 +213,7 @@ def status_summary(result: dict[str, Any]) -> RenderableType:
 
 
 def approval_summary(result: dict[str, Any]) -> RenderableType:
-    stage = {"dept": "部门审核", "school": "校级审核", "final": "最终审核上报"}[result["stage"]]
+    stage = STAGE_LABELS[result["stage"]]
     who = f"{result['department']} " if result["department"] else ""
     return Text(f"已记录：{who}{stage}，审核人 {result['approved_by']}，{result['approved_at']}", style="green")
 

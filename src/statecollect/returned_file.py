@@ -38,12 +38,12 @@ class TableReport:
 
     table: Table
     sheet: str
-    header_row: int
     columns: dict[str, list[Any]]
     row_numbers: list[int]
     extra_columns: dict[str, list[Any]] = field(default_factory=dict)
     form_rows: dict[str, int] | None = None
     checked: CheckedTable | None = None
+    positions: dict[str, int] = field(default_factory=dict)  # 0-based column of each template header found
 
     @property
     def records(self) -> list[dict[str, Any]]:
@@ -88,19 +88,22 @@ class ValidationContext:
 def open_context(root: Path | None, year: int | None) -> tuple[ValidationContext, Workspace | None]:
     """The context of a collection folder (``root``), or of a standalone batch for ``year`` (checked by the caller)."""
     workspace = open_workspace(root) if root is not None else None
-    if workspace is not None and year is not None and year != workspace.collection.year:
+    if workspace is None:
+        catalogue = load_catalogue("2020")
+        times = StatisticTimes.for_year(int(year or 0))
+        return ValidationContext(catalogue, None, None, int(year or 0), Engine(catalogue, times), {}), None
+    if year is not None and year != workspace.collection.year:
         raise UserError(f"--year {year} 与采集文件夹的年份 {workspace.collection.year} 不一致", "在采集文件夹中可省略 --year")
-    collection = workspace.collection if workspace else None
-    catalogue = load_catalogue(collection.edition if collection else "2020")
-    effective_year = collection.year if collection else int(year or 0)
-    times = StatisticTimes.for_year(effective_year)
-    split = read_split_workbook(workspace.split_path, catalogue) if workspace and workspace.split_path.exists() else None
-    return ValidationContext(catalogue, collection, split, effective_year, Engine(catalogue, times), {}), workspace
+    return collection_context(workspace), workspace
 
 
-def collection_context(workspace: Workspace) -> ValidationContext:
-    """The context of a collection folder: its catalogue, split, statistic times and engine."""
-    return open_context(workspace.root, None)[0]
+def collection_context(workspace: Workspace, *, with_split: bool = True) -> ValidationContext:
+    """The context of an opened collection: its catalogue, statistic times, engine and (unless not
+    wanted) its task split."""
+    collection = workspace.collection
+    catalogue = load_catalogue(collection.edition)
+    split = read_split_workbook(workspace.split_path, catalogue) if with_split and workspace.split_path.exists() else None
+    return ValidationContext(catalogue, collection, split, collection.year, Engine(catalogue, collection.times), {})
 
 
 def read_file(context: ValidationContext, path: Path) -> FileReport:
@@ -267,19 +270,20 @@ class FileChecker:
         if index > 0:
             self.add(where(row=index + 1), "structure.header_moved", Severity.WARNING, f"表头在第 {index + 1} 行，而不是第 1 行",
                      "请删除表头上方多出的行，使表头位于第 1 行")
-        positions = self.match_columns(table, sheet, index, where)
-        extra = {cell_text(sheet.rows[index][position]): position for position in range(len(sheet.rows[index]))
-                 if cell_text(sheet.rows[index][position]) and cell_text(sheet.rows[index][position]) not in positions}
+        positions, extra = self.match_columns(table, sheet, index, where)
         names = [*positions, *extra]
         wanted = [*positions.values(), *extra.values()]
         numbers, columns = _data_columns(sheet.rows[index + 1:], wanted, first_number=index + 2)
         columns_by_name = dict(zip(names, columns, strict=True))
-        report = TableReport(table, sheet.name, index + 1, {header: columns_by_name[header] for header in positions},
-                             numbers, {name: columns_by_name[name] for name in extra})
+        report = TableReport(table, sheet.name, {header: columns_by_name[header] for header in positions},
+                             numbers, {name: columns_by_name[name] for name in extra}, positions=positions)
         self.flag_sheet_oddities(table, sheet, index, report)
         return report
 
-    def match_columns(self, table: Table, sheet: SheetRows, index: int, where: Callable[..., Location]) -> dict[str, int]:
+    def match_columns(self, table: Table, sheet: SheetRows, index: int,
+                      where: Callable[..., Location]) -> tuple[dict[str, int], dict[str, int]]:
+        """The position of each template column (renamed ones at their template place), and of the
+        columns the template does not have."""
         header_cells = [cell_text(value) for value in sheet.rows[index]]
         expected = [field.header for field in table.template_fields]
         positions = {name: header_cells.index(name) for name in expected if name in header_cells}
@@ -303,7 +307,7 @@ class FileChecker:
         if [name for name in sorted(positions, key=positions.__getitem__)] != [name for name in expected if name in positions]:
             self.add(where(row=index + 1), "structure.column_order", Severity.WARNING, "列的顺序与模板不同",
                      "已按列标题识别；导入平台前请恢复模板的列顺序")
-        return positions
+        return positions, {name: position for position, name in unknown.items()}
 
     def flag_sheet_oddities(self, table: Table, sheet: SheetRows, index: int, report: TableReport) -> None:
         where = lambda **more: self.where(sheet.name, table=table.number, **more)
@@ -328,7 +332,7 @@ class FileChecker:
     def read_form(self, table: Table, sheet: SheetRows, rows: dict[str, int]) -> TableReport:
         record = {header: _value(sheet.rows[row], 1) for header, row in rows.items()}
         filled = any(cell_text(value) for value in record.values())
-        report = TableReport(table, sheet.name, 1, {header: [value] if filled else [] for header, value in record.items()},
+        report = TableReport(table, sheet.name, {header: [value] if filled else [] for header, value in record.items()},
                              [1] if filled else [])
         for field_ in table.template_fields:
             if field_.header not in rows:
@@ -345,21 +349,13 @@ class FileChecker:
         if table.form_rows is not None:
             locator: Any = FormLocator(base, {header: row + 1 for header, row in table.form_rows.items()})
         else:
-            letters = {}
-            for field_ in table.table.template_fields:
-                letters[field_.header] = column_letter(self.column_of(table, field_.header) + 1)
+            # a missing column is pointed at where the template has it
+            letters = {field_.header: column_letter(table.positions.get(field_.header, order) + 1)
+                       for order, field_ in enumerate(table.table.template_fields)}
             locator = GridLocator(base, table.row_numbers, letters)
         checked = self.context.engine.type_table(TableInput(table.table, table.columns, len(table.row_numbers), locator))
         self.report.findings.extend(checked.findings)
         return checked
-
-    def column_of(self, table: TableReport, header: str) -> int:
-        sheet = next(sheet for sheet in self.sheets if sheet.name == table.sheet)
-        cells = [cell_text(value) for value in sheet.rows[table.header_row - 1]]
-        if header in cells:
-            return cells.index(header)
-        expected = [field.header for field in table.table.template_fields]
-        return expected.index(header)
 
 
 def _data_columns(body: list[list[Any]], positions: list[int], first_number: int) -> tuple[list[int], list[list[Any]]]:

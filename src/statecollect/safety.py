@@ -2,8 +2,9 @@
 
 A returned file may be anything: a workbook, an old BIFF ``.xls``, a web page or CSV
 renamed to ``.xls``, an encrypted workbook, an empty file, or a zip built to explode
-when unpacked. Each gets its own plain message before any parser touches it. The XML
-parser openpyxl uses must be defusedxml's; that is checked before any file is opened.
+when unpacked. Each gets its own plain message before any parser touches it. XML taken
+from a returned file is parsed only through defusedxml; the readers check it is there
+before they open a file.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class ZipLimits:
 
 
 def ensure_safe_xml() -> None:
-    """Refuse to read workbooks unless defusedxml is there: our own XML scan uses it, and openpyxl
-    switches to it by itself whenever it can be imported."""
+    """Refuse to read workbooks unless defusedxml is there: the scan of a sheet's XML parses with it
+    (openpyxl, too, switches to it whenever it can be imported)."""
     try:
         import defusedxml.ElementTree  # noqa: F401
     except ImportError:

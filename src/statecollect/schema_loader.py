@@ -13,14 +13,15 @@ import os
 import pickle
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from statecollect import __version__
+from statecollect import schema as schema_module
 from statecollect.expressions import ExpressionError, Scope, check_scope, field_refs, parse
 from statecollect.findings import Finding, Location, Severity
 from statecollect.schema import (
@@ -122,15 +123,22 @@ def load_schema_set(directory: Path) -> SchemaSet:
 
 
 def _cache_path(directory: Path) -> Path | None:
+    # the pickled objects are the model classes' too: a changed schema.py must not be served old ones
+    model = Path(schema_module.__file__ or "")
     try:
         files = sorted(directory.rglob("*.yaml"))
-        stamp = "\n".join(f"{path.relative_to(directory)}|{path.stat().st_size}|{path.stat().st_mtime_ns}" for path in files)
+        stamp = "\n".join(_file_stamp(path, directory) for path in (*files, model))
     except OSError:
         return None
     place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:12]
     state = hashlib.sha256(f"{__version__}|{stamp}".encode()).hexdigest()[:12]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "statecollect" / f"schemas-{place}-{state}.pickle"
+
+
+def _file_stamp(path: Path, directory: Path) -> str:
+    status = path.stat()
+    return f"{path.relative_to(directory) if path.is_relative_to(directory) else path}|{status.st_size}|{status.st_mtime_ns}"
 
 
 def _read_cache(cache: Path | None) -> SchemaSet | None:
@@ -188,6 +196,8 @@ def check_schema_dir(directory: Path) -> SchemaReport:
 
 
 class _Catalogue(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on a cache miss only, not when the module loads
+
     edition: str
     title: str
     categories: tuple[Category, ...]
@@ -218,6 +228,10 @@ class _Collector:
                 hint=hint,
             )
         )
+
+    def lacks(self, table_id: str, known: Collection[str]) -> bool:
+        """Whether ``table_id`` names no table — a table whose file could not be read was already reported."""
+        return table_id not in known and table_id not in self.unreadable
 
     def read_model(self, path: Path, model: type[M]) -> M | None:
         if not path.is_file():
@@ -292,7 +306,7 @@ def _check_default_split(
 ) -> None:
     known = {table.id for table in tables}
     for table_id in split.assignments:
-        if table_id not in known:
+        if collector.lacks(table_id, known):
             collector.add(path, ("assignments", table_id), f"任务分解中的表 {table_id} 不存在", "请填写已定义表的 id")
     for table_id in sorted(known - set(split.assignments)):
         collector.add(path, ("assignments",), f"表 {table_id} 没有默认责任部门", "请在 assignments 中补上")
@@ -304,7 +318,7 @@ def _check_default_split(
     school_types = set(code_lists["XXXZ"].labels()) if "XXXZ" in code_lists else set()
     for index, rule in enumerate(split.only_for):
         for table_id in rule.tables:
-            if table_id not in known:
+            if collector.lacks(table_id, known):
                 collector.add(path, ("only_for", index), f"表 {table_id} 不存在", "请填写已定义表的 id")
         for school_type in rule.school_types:
             if school_types and school_type not in school_types:
@@ -355,14 +369,14 @@ class _TableChecker:
 
     def check_links(self) -> None:
         for index, other in enumerate(self.table.depends_on):
-            if other not in self.tables and other not in self.collector.unreadable:
+            if self.collector.lacks(other, self.tables):
                 self.problem(("depends_on", index), f"依赖的表 {other} 不存在", "请填写已定义表的 id")
-        if self.table.part_of and self.table.part_of not in self.tables:
+        if self.table.part_of and self.collector.lacks(self.table.part_of, self.tables):
             self.problem(("part_of",), f"所属的表 {self.table.part_of} 不存在", "请填写已定义表的 id")
 
     def require_fields(self, loc: Sequence[str | int], table_id: str, names: Sequence[str]) -> None:
         table = self.tables.get(table_id)
-        if table is None and table_id in self.collector.unreadable:
+        if table is None and not self.collector.lacks(table_id, self.tables):
             return
         if table is None:
             self.problem(loc, f"引用了不存在的表 {table_id}", "请填写已定义表的 id")

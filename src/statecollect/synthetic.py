@@ -18,7 +18,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from statecollect.catalogue import Catalogue
-from statecollect.checks import Engine, GridLocator, TableInput, key_text
+from statecollect.checks import Engine, GridLocator, TableInput
+from statecollect.expressions import key_text
 from statecollect.expressions import (
     Binary,
     Call,
@@ -251,7 +252,7 @@ class _Repairer:
         current = self.evaluate(node, row)
         if not parts or not isinstance(target, int | float) or not isinstance(current, int | float):
             return
-        if op == "==" and len(parts) > 0:
+        if op == "==":
             others = current - (row.get(parts[-1]) or 0)
             if target - others >= 0:
                 row[parts[-1]] = _like(row.get(parts[-1]), target - others)

@@ -140,19 +140,16 @@ def write_split_workbook(split: TaskSplit, path: Path, catalogue: Catalogue, tim
 
 
 def _layout(sheet: Worksheet, last: int) -> None:
-    from openpyxl.utils import get_column_letter
+    from statecollect.workbook_io import print_setup
 
     widths = {1: 9, 2: 40, 3: 36, 4: 7, 5: 9, 6: 14, 7: 22, 8: 12, 9: 12, 10: 12, 11: 12}
     for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = width
+        sheet.column_dimensions[column_letter(column)].width = width
     sheet.column_dimensions["K"].hidden = True
     sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 3)
     sheet.auto_filter.ref = f"A{HEADER_ROW}:K{last}"
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    print_setup(sheet, landscape=True)
 
 
 def _department_sheet(workbook: Workbook, departments: Iterable[str]) -> None:

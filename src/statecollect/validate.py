@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statecollect.errors import UserError
+from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
 from statecollect.findings import Finding, Severity
 from statecollect.folders import FOLDERS, CollectionError, find_root
-from statecollect.safety import ensure_safe_xml
 from statecollect.workbook_layout import UNREAD_SHEETS
 from statecollect.workbook_read import ReadAhead, cyclic_gc_paused
 
@@ -30,7 +29,6 @@ __all__ = ["ValidationReport", "validate"]
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 REFUSED_FILE_RULES = frozenset({"file.foreign", "file.forged", "file.other_year"})
-EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
 
 @dataclass
@@ -45,8 +43,8 @@ class ValidationReport:
     @property
     def exit_code(self) -> int:
         if not any(report.readable for report in self.files):
-            return EXIT_UNUSABLE
-        return EXIT_ERRORS if any(f.severity is Severity.ERROR for f in self.findings) else EXIT_OK
+            return EXIT_USAGE
+        return EXIT_PROBLEMS if any(f.severity is Severity.ERROR for f in self.findings) else EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:
         counts = Counter(finding.severity.value for finding in self.findings)
@@ -110,7 +108,6 @@ def validate(
     progress: Callable[[str], None] | None = None,
 ) -> ValidationReport:
     """Validate ``paths`` (files or folders) as one batch; see the module docstring."""
-    ensure_safe_xml()
     if root is not None:
         root = find_root(root)
     elif year is None:
@@ -170,12 +167,9 @@ def _record(workspace: Workspace, report: ValidationReport) -> None:
         refused = any(f.rule_id in REFUSED_FILE_RULES for f in file.findings)
         if not file.readable or file.department is None or refused:
             continue
-        tables = []
-        for table in file.tables:
-            mine = file.findings_about(table)
-            tables.append(TableResult(table.table.id, len(table.row_numbers),
-                                      sum(1 for f in mine if f.severity is Severity.ERROR),
-                                      sum(1 for f in mine if f.severity is Severity.WARNING)))
+        summaries = [_table_summary(file, table) for table in file.tables]
+        tables = [TableResult(table.table.id, summary["rows"], summary["errors"], summary["warnings"])
+                  for table, summary in zip(file.tables, summaries, strict=True)]
         entries.append(ValidatedFile(file.path, file.department, tuple(tables), file.count(Severity.ERROR),
                                      file.count(Severity.WARNING)))
     Ledger(workspace.root).record_all(entries)
@@ -192,7 +186,8 @@ def _collection_root(paths: Sequence[Path]) -> Path | None:
 
 
 def _run_batch_checks(context: ValidationContext, report: ValidationReport) -> None:
-    batch = [table.checked for file in report.files for table in file.tables if table.checked is not None]
-    by_name = {file.path.name: file for file in report.files}
-    for finding in context.engine.run_checks(batch, known=context.known):
-        by_name[finding.location.file or ""].findings.append(finding)
+    # each table's findings go to its own file: two files may well share a name
+    owners = [(file, table.checked) for file in report.files for table in file.tables if table.checked is not None]
+    each = context.engine.check_each([checked for _, checked in owners], known=context.known)
+    for (file, _), findings in zip(owners, each, strict=True):
+        file.findings.extend(findings)

@@ -7,7 +7,6 @@ through :func:`put`, so nothing a department typed turns into a formula.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,14 +28,11 @@ __all__ = [
     "print_setup",
     "put",
     "save_atomically",
-    "sheet_title",
     "streamed_row",
 ]
 
 # a text cell beginning with one of these could be read as a formula by a spreadsheet
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-MAX_SHEET_TITLE = 31
 
 
 class _Styles:
@@ -106,12 +102,6 @@ def streamed_row(sheet: Any, values: list[Any], style: Callable[[Any], None] | N
             style(cell)
         row.append(cell)
     return row
-
-
-def sheet_title(number: str, title: str) -> str:
-    """A valid, unique-looking sheet name: ``1-5-1 教职工基本信息`` cut to Excel's 31 characters."""
-    clean = _SHEET_FORBIDDEN.sub("_", f"{number} {title}").strip("'")
-    return clean[:MAX_SHEET_TITLE]
 
 
 def column_letter_width(texts: list[str], minimum: float = 8, maximum: float = 40) -> float:

@@ -6,8 +6,10 @@ importing the writer.
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["COVER_SHEET", "FINDINGS_SHEET", "FORM_HEADERS", "LISTS_SHEET", "META_FORMAT", "META_SHEET", "TOOL_SHEETS",
-           "UNREAD_SHEETS", "column_letter"]
+           "UNREAD_SHEETS", "column_letter", "sheet_title"]
 
 COVER_SHEET = "封面"
 LISTS_SHEET = "_lists"
@@ -15,6 +17,8 @@ META_SHEET = "_meta"
 FINDINGS_SHEET = "错误清单"
 META_FORMAT = "statecollect-department-workbook/1"
 FORM_HEADERS = ("项目", "填写内容", "单位", "填写说明")
+MAX_SHEET_TITLE = 31
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 TOOL_SHEETS = frozenset({COVER_SHEET, LISTS_SHEET, META_SHEET, FINDINGS_SHEET})
 UNREAD_SHEETS = TOOL_SHEETS - {META_SHEET}  # written by the tool for people or dropdowns: never data, never parsed
 
@@ -26,3 +30,9 @@ def column_letter(number: int) -> str:
         number, remainder = divmod(number - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+def sheet_title(number: str, title: str) -> str:
+    """A valid, unique-looking sheet name: ``1-5-1 教职工基本信息`` cut to Excel's 31 characters."""
+    clean = _SHEET_FORBIDDEN.sub("_", f"{number} {title}").strip("'")
+    return clean[:MAX_SHEET_TITLE]

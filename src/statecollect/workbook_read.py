@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from python_calamine import CalamineWorkbook
 
 from statecollect.errors import UserError
-from statecollect.safety import FileKind, inspect_file
+from statecollect.safety import FileKind, ensure_safe_xml, inspect_file
 
 if TYPE_CHECKING:
     from statecollect.schema import Table
@@ -64,6 +64,7 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None
 
     With a ``scanner`` thread at hand the XML scan runs there, beside the parse.
     """
+    ensure_safe_xml()
     kind = inspect_file(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -103,6 +104,7 @@ class ReadAhead:
     """
 
     def __init__(self, paths: Sequence[Path], skip: Collection[str] = (), *, workers: int = 2, window: int = 4) -> None:
+        ensure_safe_xml()  # here, before any thread starts: a missing guard stops the run, not each file
         self._skip = frozenset(skip)
         self._waiting = deque(sorted(enumerate(paths), key=lambda item: -_size(item[1])))
         self._pending: dict[Future[list[SheetRows]], tuple[int, Path]] = {}

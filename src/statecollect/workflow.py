@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from statecollect.catalogue import load_catalogue
-from statecollect.collection import open_workspace
+from statecollect.catalogue import Catalogue, load_catalogue
+from statecollect.collection import Workspace, open_workspace
 from statecollect.errors import UserError
 from statecollect.ledger import STAGE_LABELS, STAGES, Approval, Ledger, Submission, TableResult
 from statecollect.task_split import Assignment, read_split_workbook
@@ -102,9 +102,7 @@ class _Round:
         return "validated"
 
 
-def _round(root: Path) -> tuple[_Round, Ledger]:
-    workspace = open_workspace(root)
-    catalogue = load_catalogue(workspace.collection.edition)
+def _round(workspace: Workspace, catalogue: Catalogue) -> tuple[_Round, Ledger]:
     split = read_split_workbook(workspace.split_path, catalogue)
     ledger = Ledger(workspace.root)
     accepted = {event["table"] for event in ledger.events("accept_errors")}
@@ -112,11 +110,15 @@ def _round(root: Path) -> tuple[_Round, Ledger]:
     return facts, ledger
 
 
+def _open(root: Path) -> tuple[Workspace, Catalogue]:
+    workspace = open_workspace(root)
+    return workspace, load_catalogue(workspace.collection.edition)
+
+
 def status(root: Path, today: date | None = None) -> StatusReport:
     """Every collected table's state with days left to its deadline, base tables first."""
-    workspace = open_workspace(root)
-    catalogue = load_catalogue(workspace.collection.edition)
-    facts, _ = _round(root)
+    workspace, catalogue = _open(root)
+    facts, _ = _round(workspace, catalogue)
     day = today or date.today()
     rows = []
     for assignment in facts.assignments:
@@ -141,7 +143,8 @@ def approve(root: Path, *, department: str | None, stage: str, by: str, note: st
         raise UserError(f"未知的审核环节 “{stage}”", "可选：dept（部门审核）、school（校级审核）、final（最终审核上报）")
     if not by.strip():
         raise UserError("请写明审核人", "例如：--by 张三")
-    facts, ledger = _round(root)
+    workspace, catalogue = _open(root)
+    facts, ledger = _round(workspace, catalogue)
     if stage == "final":
         _require_all_school_approved(facts)
         return ledger.approve(None, "final", by.strip(), note)
@@ -160,7 +163,7 @@ def approve(root: Path, *, department: str | None, stage: str, by: str, note: st
         raise UserError(f"{department} 尚未完成部门审核（或审核后又交回了新文件），不能跳过", "请先由部门审核员审核：--stage dept")
     approval = ledger.approve(department, stage, by.strip(), note)
     if stage == "school":
-        _freeze_base_tables(root, ledger, facts, mine, by.strip())
+        _freeze_base_tables(workspace, catalogue, ledger, facts, mine, by.strip())
     return approval
 
 
@@ -171,15 +174,21 @@ def _require_all_school_approved(facts: _Round) -> None:
                         "用 statecollect status 查看各表状态")
 
 
-def _freeze_base_tables(root: Path, ledger: Ledger, facts: _Round, mine: list[Assignment], by: str) -> None:
+def _freeze_base_tables(workspace: Workspace, catalogue: Catalogue, ledger: Ledger, facts: _Round,
+                        mine: list[Assignment], by: str) -> None:
     from statecollect.merge import snapshot_rows
+    from statecollect.returned_file import collection_context
 
-    catalogue = load_catalogue(open_workspace(root).collection.edition)
     frozen = ledger.frozen()
+    wanted: dict[int, tuple[Submission, list[str]]] = {}
     for item in mine:
         delivered = facts.latest.get((item.responsible or "", item.table_id))
         if delivered is None or item.table_id in frozen or not catalogue.table_by_id(item.table_id).base:
             continue
-        rows = snapshot_rows(root, ledger, delivered[0], item.table_id)
-        if rows is not None:
-            ledger.freeze(item.table_id, by, rows)
+        wanted.setdefault(delivered[0].id, (delivered[0], []))[1].append(item.table_id)
+    if not wanted:
+        return
+    context = collection_context(workspace, with_split=False)
+    for submission, table_ids in wanted.values():  # a department's base tables mostly share one file: read it once
+        for table_id, rows in snapshot_rows(context, ledger, submission, table_ids).items():
+            ledger.freeze(table_id, by, rows)
