@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import yaml
 
 from statecollect.catalogue import load_catalogue
 from statecollect.checks import CheckedTable, Engine, GridLocator
@@ -240,4 +241,6 @@ def test_check_passes_and_fails(school: School, table: Table, check: Any) -> Non
 
 
 def test_every_check_is_exercised() -> None:
-    assert len(CHECKS) == sum(len(table.checks) for table in CATALOGUE.tables) > 300
+    declared = sum(len(yaml.safe_load(path.read_text(encoding="utf-8")).get("checks") or [])
+                   for path in (CATALOGUE.directory / "tables").glob("*.yaml"))
+    assert len(CHECKS) == declared > 300  # every check written in the schema files gets a case above

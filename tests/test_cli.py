@@ -181,3 +181,21 @@ def test_merge_export_status_approve_through_the_cli(school: Path) -> None:
     assert done.exit_code == 0 and "部门审核" in done.output
     bad = runner.invoke(app, ["merge", "--dir", str(school), "--prefer", "1-5-1"])
     assert "--prefer 的写法不对" in str(bad.exception)
+
+
+def test_validate_json_findings_carry_every_field(demo_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", "--dir", str(demo_dir), "--no-feedback", "--format", "json"])
+    finding = next(item for item in json.loads(result.output)["findings"] if item["rule"] == "cell.not_in_code_list")
+    assert set(finding) == {"file", "department", "table", "sheet", "row", "column", "cell", "rule", "severity",
+                            "message", "hint", "value"}
+    assert (finding["department"], finding["table"], finding["cell"], finding["row"], finding["column"], finding["severity"]) == (
+        "人事处", "1-5-1", "L5", 5, "专业技术职称", "error")
+
+
+@pytest.mark.parametrize(("extra", "said"), [((), "--year"), (("--year", "20"), "不合理")])
+def test_validate_outside_a_collection_without_a_sound_year_exits_2(tmp_path: Path, extra: tuple[str, ...], said: str) -> None:
+    target = tmp_path / "x.xlsx"
+    target.write_bytes(b"")
+    result = run_cli("validate", str(target), *extra)
+    assert result.returncode == 2
+    assert said in result.stderr and "Traceback" not in result.stderr + result.stdout

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from statecollect.errors import UserError
 from statecollect.safety import FileKind, UnsafeFile, ZipLimits, ensure_safe_xml, inspect_file
 
 
@@ -73,5 +74,5 @@ def test_defusedxml_guards_xml_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     ensure_safe_xml()
     assert openpyxl.xml.DEFUSEDXML
     monkeypatch.setitem(__import__("sys").modules, "defusedxml.ElementTree", None)
-    with pytest.raises(Exception, match="defusedxml"):
+    with pytest.raises(UserError, match="安全组件 defusedxml 未安装"):
         ensure_safe_xml()

@@ -142,3 +142,23 @@ def test_loaded_sets_are_cached_and_edits_invalidate_the_cache(mini_schema: Path
     edit(path, "kind: unique", "kind: uniq")
     with pytest.raises(SchemaLoadError):
         load_schema_set(mini_schema)
+
+
+def test_a_changed_model_module_is_not_served_old_pickles(mini_schema: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from statecollect import schema_loader
+
+    model = tmp_path / "schema.py"
+    model.write_text("# model, version 1\n", encoding="utf-8")
+    monkeypatch.setattr(schema_loader.schema_module, "__file__", str(model))
+    before = schema_loader._cache_path(mini_schema)
+    model.write_text("# model, version 2 with one more field\n", encoding="utf-8")
+    assert schema_loader._cache_path(mini_schema) != before
+
+
+def test_a_table_whose_file_is_broken_is_reported_once(mini_schema: Path) -> None:
+    edit(mini_schema / "tables" / "DW.yaml", "shape: list", "shape: [list")
+    (mini_schema / "task_split.yaml").write_text(
+        "departments: [人事处]\nassignments:\n  DW: {responsible: 人事处}\n  RY: {responsible: 人事处}\n", encoding="utf-8")
+    problems = problems_of(mini_schema)
+    assert [file for file, _, _ in problems] == ["tables/DW.yaml"]

@@ -281,3 +281,78 @@ def test_files_are_reported_in_the_order_given_whatever_order_they_are_read(scho
     report = validate([], root=school, write_feedback=False, progress=seen.append)
     assert [file.path for file in report.files] == inputs
     assert seen[0] == f"读取 {len(inputs)} 个文件" and sorted(seen[1:]) == sorted(path.name for path in inputs)
+
+
+def test_a_renamed_column_is_read_once_as_its_template_column(school: Path, tmp_path: Path) -> None:
+    def rename(workbook: Workbook) -> None:
+        sheet = workbook[STAFF_SHEET]
+        header = [cell.value for cell in sheet[1]].index("姓名") + 1
+        sheet.cell(1, header).value = "教师姓名"
+
+    path = edit_returned(school, HR, rename)
+    report = validate([path], root=school, write_feedback=False)
+    staff = next(table for table in report.files[0].tables if table.sheet == STAFF_SHEET)
+    assert "structure.column_renamed" in rules(report)
+    assert staff.columns["姓名"] and staff.extra_columns == {}
+    assert "structure.extra_column" not in rules(report)
+
+
+def test_files_of_the_same_name_keep_their_own_findings(school: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "甲" / HR, tmp_path / "乙" / HR
+    for target in (first, second):
+        target.parent.mkdir()
+        shutil.copy(school / "回收" / HR, target)
+
+    def repeat_staff_number(workbook: Workbook) -> None:
+        sheet = workbook[STAFF_SHEET]
+        sheet["A3"] = sheet["A2"].value
+
+    workbook = load_workbook(first)
+    repeat_staff_number(workbook)
+    workbook.save(first)
+    report = validate([first, second], root=school, write_feedback=False)
+    duplicates = [[f.location.row for f in file.findings if f.rule_id == "JZGJBXX.staff_no_unique"] for file in report.files]
+    assert duplicates == [[3], []]
+
+
+def test_trailing_blank_rows_are_ignored(school: Path) -> None:
+    def pad(workbook: Workbook) -> None:
+        sheet = workbook[STAFF_SHEET]
+        last = sheet.max_row
+        for row in range(last + 1, last + 21):
+            sheet.cell(row, 1).value = ""
+            sheet.cell(row, 2).number_format = "@"
+
+    before = validate([school / "回收" / HR], root=school, write_feedback=False)
+    path = edit_returned(school, HR, pad)
+    after = validate([path], root=school, write_feedback=False)
+    rows = lambda report: [len(table.row_numbers) for table in report.files[0].tables]  # noqa: E731
+    assert rows(after) == rows(before)
+    assert after.exit_code == 0 and rules(after) == rules(before)
+
+
+def test_without_defusedxml_nothing_is_read(school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "defusedxml.ElementTree", None)
+    with pytest.raises(UserError, match="defusedxml"):
+        validate([], root=school, feedback_dir=school / "fb")
+    assert not (school / "fb").exists()
+
+
+def test_references_resolve_against_the_merged_master(school: Path) -> None:
+    from statecollect.merge import merge
+
+    validate([], root=school, write_feedback=False)
+    merge(school)
+    teaching = school / "回收" / workbook_name(2020, "教务处")
+    alone = validate([teaching], root=school, write_feedback=False)
+    assert not [f for f in alone.findings if f.rule_id.endswith("_exists")]  # the units come from the master
+
+    def foreign_unit(workbook: Workbook) -> None:
+        sheet = next(sheet for sheet in workbook.worksheets if sheet.title.startswith("1-4-1 "))
+        column = [cell.value for cell in sheet[1]].index("所属单位号") + 1
+        sheet.cell(2, column).value = "0999"
+
+    edit_returned(school, workbook_name(2020, "教务处"), foreign_unit)
+    report = validate([teaching], root=school, write_feedback=False)
+    wrong = [f for f in report.findings if f.rule_id == "ZYJBQK.owning_unit_exists"]
+    assert [(f.location.row, f.location.column, f.value) for f in wrong] == [(2, "所属单位号", "0999")]
