@@ -60,3 +60,34 @@ def test_records_and_rows_agree() -> None:
     walked = list(checked.records())
     assert checked._rows is None and checked.record(1) == walked[1]
     assert checked.rows == walked and checked.record(1) is checked.rows[1]
+
+
+def test_keys_are_shown_as_their_texts() -> None:
+    units = typed("XXJXKYDW", [{"教学科研单位名称": "音乐学院", "单位号": "0201", "单位职能": "教学院系", "单位负责人": "甲"},
+                               {"教学科研单位名称": "美术学院", "单位号": "0201", "单位职能": "教学院系", "单位负责人": "乙"}])
+    labs = typed("BKSYCS", [{"实验场所代码": "SY01", "实验场所名称": "录音棚", "所属单位名称": "音乐学院", "所属单位号": "0999",
+                             "性质": "基础实验室", "共建情况": "否", "使用面积（平方米）": 80}])
+    findings = ENGINE.run_checks([units, labs])
+    assert [f.value for f in findings if f.rule_id == "XXJXKYDW.unit_no_unique"] == ["0201"]
+    assert [f.value for f in findings if f.rule_id.startswith("BKSYCS.")] == ["0999、音乐学院"]  # two fields: both, joined
+
+
+def test_equal_values_of_a_column_become_one_object() -> None:
+    rows = [{"教学科研单位名称": "".join(["音乐", "学院"]), "单位号": f"02{n:02d}", "单位职能": "".join(["教学", "院系"]),
+             "单位负责人": "甲"} for n in range(6)]
+    table = CATALOGUE.table_by_id("XXJXKYDW")
+    letters = {field.header: chr(65 + index) for index, field in enumerate(table.template_fields)}
+    data = TableInput.from_records(table, rows, GridLocator(Location(file="a.xlsx"), list(range(2, 8)), letters))
+    assert len({id(value) for value in data.columns["单位职能"]}) == 6  # as a reader hands them over
+    checked = ENGINE.type_table(data)
+    for column in (data.columns["单位职能"], checked.columns["单位职能"]):
+        assert len({id(value) for value in column}) == 1 and column == ["教学院系"] * 6
+    assert len({id(value) for value in checked.columns["单位号"]}) == 6  # no two alike: left alone
+
+
+def test_equal_numbers_of_different_types_keep_their_own() -> None:
+    from statecollect.checks import _share_repeated
+
+    column = [1, 1.0, 1, 1.0, 2, 2]
+    _share_repeated(column, set(column), set(map(type, column)))
+    assert [type(value) for value in column] == [int, float, int, float, int, int]

@@ -29,3 +29,12 @@ def test_validation_and_status_views(school: Path) -> None:
     text = rendered(validation_summary(validate([], root=school, write_feedback=False).to_dict()))
     assert "没有发现错误" in text and "1-5-1 教职工基本信息" in text
     assert "基础数据表截止" in rendered(status_summary(status(school).to_dict()))
+
+
+def test_the_feedback_column_is_shown_only_when_copies_were_written(school: Path, tmp_path: Path) -> None:
+    from statecollect.validate import validate
+
+    without = rendered(validation_summary(validate([], root=school, write_feedback=False).to_dict()))
+    with_copies = rendered(validation_summary(validate([], root=school, feedback_dir=tmp_path / "反馈").to_dict()))
+    assert "反馈副本" not in without
+    assert "反馈副本" in with_copies and "反馈_" in with_copies

@@ -356,3 +356,22 @@ def test_references_resolve_against_the_merged_master(school: Path) -> None:
     report = validate([teaching], root=school, write_feedback=False)
     wrong = [f for f in report.findings if f.rule_id == "ZYJBQK.owning_unit_exists"]
     assert [(f.location.row, f.location.column, f.value) for f in wrong] == [(2, "所属单位号", "0999")]
+
+
+def test_feedback_copies_are_written_with_the_cycle_collector_on(school: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from statecollect import feedback
+
+    seen: list[bool] = []
+    real_save = feedback.save_atomically
+    monkeypatch.setattr(feedback, "save_atomically", lambda workbook, path: seen.append(gc.isenabled()) or real_save(workbook, path))
+    gc.disable()  # as the command line does for validate
+    try:
+        validate([], root=school, feedback_dir=tmp_path / "反馈")
+        left_on = gc.isenabled()
+    finally:
+        gc.enable()
+    assert seen and all(seen)  # openpyxl's workbooks are cyclic: each copy can be freed
+    assert not left_on

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from openpyxl import Workbook
 from statecollect import workbook_read
 from statecollect.catalogue import load_catalogue
 from statecollect.errors import UserError
-from statecollect.workbook_read import ReadAhead, cyclic_gc_paused, find_table, read_sheets, records
+from statecollect.workbook_read import ReadAhead, cyclic_gc_paused, cyclic_gc_running, find_table, read_sheets, records
 
 
 def test_tables_are_found_by_name_or_by_headers_and_structure_is_seen(tmp_path: Path) -> None:
@@ -80,6 +81,34 @@ def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: p
         _, first_path, first = next(iter(reading))
         assert first_path in paths and first.result()[0].rows == [["x"]]
     assert len(asked) <= 3  # the window, and the one taken in when the first was handed over
+
+
+def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(5)]
+    trims: list[int] = []
+    monkeypatch.setattr(workbook_read, "_malloc_trim", lambda: trims.append)
+    with ReadAhead(paths, workers=2, window=1) as reading:
+        assert len(list(reading)) == 5
+    assert trims == [0, 0, 0]  # not before each thread's first read: nothing was freed yet
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_malloc_trim_is_found_on_linux() -> None:
+    trim = workbook_read._malloc_trim()
+    assert trim is not None and trim(0) in (0, 1)
+
+
+def test_the_cycle_collector_runs_inside_whatever_the_caller_chose() -> None:
+    gc.disable()
+    try:
+        with cyclic_gc_running():
+            assert gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with cyclic_gc_running():
+        assert gc.isenabled()
+    assert gc.isenabled()
 
 
 def test_the_cycle_collector_is_held_only_inside_and_restored(tmp_path: Path) -> None:

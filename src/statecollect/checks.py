@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from itertools import repeat
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -91,10 +93,11 @@ class FormLocator:
 
 @dataclass
 class TableInput:
-    """A table as returned: one column of raw values per header, all of the same length."""
+    """A table as returned: one column of raw values per header, all of the same length. Typing
+    lets equal values of a column share one object (see :func:`_share_repeated`)."""
 
     table: Table
-    columns: Mapping[str, Sequence[Any]]
+    columns: Mapping[str, list[Any]]
     count: int
     locator: Locator
 
@@ -146,9 +149,21 @@ class CheckedTable:
         return self.columns.get(header) or [None] * self.count
 
 
-def _key(row: Mapping[str, Any], headers: Sequence[str]) -> tuple[str, ...] | None:
+# a record's key: its text for a one-field key (most are: a staff or student number), the texts
+# of its fields for a longer one; one-field keys are not wrapped in tuples, which would double
+# the memory of a large school's key sets
+Key = str | tuple[str, ...]
+
+
+def _key(row: Mapping[str, Any], headers: Sequence[str]) -> Key | None:
     values = tuple(value if type(value) is str else key_text(value) for value in map(row.get, headers))
-    return None if "" in values else values
+    if "" in values:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def _shown(key: Key) -> str:
+    return key if isinstance(key, str) else "、".join(key)
 
 
 # --------------------------------------------------------------------------- the engine
@@ -166,7 +181,7 @@ class Engine:
         self.times = times
         self.stats = times.variables()
         self._parsers: dict[str, list[tuple[str, bool, FieldParser]]] = {}
-        self.key_cache: dict[tuple[int, str, tuple[str, ...]], frozenset[tuple[str, ...]]] = {}
+        self.key_cache: dict[tuple[int, str, tuple[str, ...]], AbstractSet[Key]] = {}
         self._compiled: dict[str, Evaluator] = {}
 
     # ------------------------------------------------------------------ cells
@@ -191,11 +206,12 @@ class Engine:
         return checked
 
     def type_column(self, data: TableInput, header: str, required: bool, parser: FieldParser,
-                    column: Sequence[Any], findings: list[Finding]) -> list[Any]:
+                    column: list[Any], findings: list[Finding]) -> list[Any]:
         """Typed values of one column. A column repeats few distinct values, so each is parsed once,
         and the passes over the whole column run in C (set, map)."""
         distinct = set(column)
         kinds = set(map(type, distinct))
+        _share_repeated(column, distinct, kinds)
         if bool in kinds:
             # True == 1.0 would share one parse: such rare columns go value by value
             results = [parser(value) for value in column]
@@ -331,6 +347,16 @@ class _BatchTables(Mapping[str, Sequence[Record]]):
         return len({**self._known, **self._delivered})
 
 
+def _share_repeated(column: list[Any], distinct: set[Any], kinds: set[type]) -> None:
+    """Let equal values of a column be one object. A reader makes a new string for every cell, and
+    a batch keeps its columns until the cross-table checks: shared, a large school's values take
+    a quarter of the memory. Equal numbers of different types (1 and 1.0) are left as they are."""
+    if len(distinct) * 2 > len(column) or len(kinds & {bool, int, float}) > 1:
+        return
+    one = dict(zip(distinct, distinct))
+    column[:] = map(one.__getitem__, column)
+
+
 def _key_texts(column: list[Any]) -> list[Any]:
     """A column's values as key text (see :func:`key_text`); text, the usual case, is used as it is."""
     if set(map(type, column)) <= {str}:
@@ -339,10 +365,12 @@ def _key_texts(column: list[Any]) -> list[Any]:
     return list(map(texts.__getitem__, column))
 
 
-def _row_keys(checked: CheckedTable, headers: Sequence[str]) -> list[tuple[str, ...] | None]:
-    """Each record's key over ``headers``, None where a part is blank — built column by column."""
+def _row_keys(checked: CheckedTable, headers: Sequence[str]) -> list[Key | None]:
+    """Each record's :data:`Key` over ``headers``, None where a part is blank — built column by column."""
     parts = [_key_texts(checked.column(header)) for header in headers]
-    keys: list[tuple[str, ...] | None] = list(zip(*parts, strict=True)) if parts else [None] * checked.count
+    if len(parts) == 1:
+        return [key or None for key in parts[0]] if "" in parts[0] else parts[0]
+    keys: list[Key | None] = list(zip(*parts, strict=True)) if parts else [None] * checked.count
     if any("" in part for part in parts):
         keys = [None if key is None or "" in key else key for key in keys]
     return keys
@@ -350,11 +378,25 @@ def _row_keys(checked: CheckedTable, headers: Sequence[str]) -> list[tuple[str, 
 
 def _rows_where(check: Check, engine: Engine, checked: CheckedTable, tables: Mapping[str, Sequence[Record]],
                 indexes: Iterable[int]) -> list[int]:
-    """Those of ``indexes`` whose record meets the check's ``when`` condition (all, without one)."""
+    """Those of ``indexes`` whose record meets the check's ``when`` condition (all, without one).
+    A condition on fields of its own record is judged once per distinct combination of them."""
     if not check.when:
         return list(indexes)
     applies = engine.applies(check, checked, tables)
-    return [index for index in indexes if applies(checked.record(index))]
+    fields = _own_fields(check.when)
+    if fields is None:
+        return [index for index in indexes if applies(checked.record(index))]
+    columns = [checked.column(header) for header in fields]
+    verdicts: dict[tuple[Any, ...], bool] = {}
+    kept = []
+    for index in indexes:
+        key = tuple(column[index] for column in columns)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = applies(dict(zip(fields, key, strict=True)))
+        if verdict:
+            kept.append(index)
+    return kept
 
 
 def _finding(check: Check, location: Location, detail: str = "", value: Any = None) -> Finding:
@@ -367,20 +409,20 @@ def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: M
     repeated = {key for key, times in Counter(keys).items() if times > 1 and key is not None}
     if not repeated:
         return
-    first: dict[tuple[str, ...], int] = {}
+    first: dict[Key, int] = {}
     for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(keys) if key in repeated)):
         key = keys[index]
         assert key is not None
         if key in first:
             other = checked.locator.record(first[key]).row
             detail = f"与第 {other} 行重复" if other else "与前面的记录重复"
-            yield _finding(check, checked.locator.cell(index, check.fields[0]), detail, "、".join(key))
+            yield _finding(check, checked.locator.cell(index, check.fields[0]), detail, _shown(key))
         else:
             first[key] = index
 
 
 def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_id: str,
-                 headers: Sequence[str]) -> frozenset[tuple[str, ...]]:
+                 headers: Sequence[str]) -> AbstractSet[Key]:
     """The keys of a table's rows. Many checks look up the same keys: each set is built once per run,
     from the columns when the table is part of the batch."""
     parts = tables.parts(table_id) if isinstance(tables, _BatchTables) else None
@@ -388,11 +430,11 @@ def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_i
     cache_key = (id(parts if parts is not None else rows), table_id, tuple(headers))
     cached = engine.key_cache.get(cache_key)
     if cached is None:
-        keys: set[tuple[str, ...] | None] = set()
+        keys: set[Key] = set()
         for part in parts or ():
-            keys.update(_row_keys(part, headers))
-        keys.update(_key(row, headers) for row in rows)
-        cached = engine.key_cache[cache_key] = frozenset(filter(None, keys))
+            keys.update(filter(None, _row_keys(part, headers)))
+        keys.update(filter(None, map(_key, rows, repeat(headers))))
+        cached = engine.key_cache[cache_key] = keys  # read only from here on
     return cached
 
 
@@ -404,27 +446,23 @@ def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tab
                       f"无法核对“{'、'.join(check.fields)}”：缺少被引用的表（{names}）",
                       "把基础数据表与本表一起校验，或先汇总基础数据表")
         return
-    keys: set[tuple[str, ...]] = set()
-    for target in available:
-        keys |= _target_keys(engine, tables, target.table, target.fields)
+    known = [_target_keys(engine, tables, target.table, target.fields) for target in available]
     own = _row_keys(checked, check.fields)
-    missing = set(own) - keys - {None}
+    missing = {key for key in set(own) if key is not None and not any(key in keys for keys in known)}
     if not missing:
         return
     for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(own) if key in missing)):
-        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", "、".join(own[index] or ()))
+        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", _shown(own[index] or ""))
 
 
 def _exclusion(engine: Engine, check: ExclusionCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
-    taken: set[tuple[str, ...]] = set()
-    for other in check.others:
-        taken |= _target_keys(engine, tables, other.table, other.fields)
-    if not taken:
+    taken = [_target_keys(engine, tables, other.table, other.fields) for other in check.others]
+    if not any(taken):
         return
     own = _row_keys(checked, check.fields)
-    clashing = taken.intersection(own)
+    clashing = {key for key in set(own) if key is not None and any(key in keys for keys in taken)}
     for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(own) if key in clashing)):
-        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", "、".join(own[index] or ()))
+        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", _shown(own[index] or ""))
 
 
 def _code_list(engine: Engine, check: CodeListCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:

@@ -31,6 +31,7 @@ from statecollect.schema import Shape
 from statecollect.task_split import Assignment
 from statecollect.workbook_io import STYLE, link_to, print_setup, put, save_atomically
 from statecollect.workbook_layout import FINDINGS_SHEET
+from statecollect.workbook_read import cyclic_gc_running
 
 if TYPE_CHECKING:
     from statecollect.returned_file import FileReport, TableReport
@@ -54,16 +55,17 @@ def write_feedback_copies(
 ) -> None:
     """Write one annotated copy per readable file that holds tables into ``target``."""
     owner = collection or _standalone_collection(report.year)
-    for file in report.files:
-        if not file.readable or not file.tables:
-            continue
-        if progress:
-            progress(f"反馈 {file.path.name}")
-        workbook, sheets = _fresh_copy(file, catalogue, owner)
-        cells = _CellMap(file, sheets)
-        _mark_cells(workbook, file.findings, cells)
-        _findings_sheet(workbook, file, cells)
-        file.feedback = save_atomically(workbook, target / feedback_name(file.path))
+    with cyclic_gc_running():
+        for file in report.files:
+            if not file.readable or not file.tables:
+                continue
+            if progress:
+                progress(f"反馈 {file.path.name}")
+            workbook, sheets = _fresh_copy(file, catalogue, owner)
+            cells = _CellMap(file, sheets)
+            _mark_cells(workbook, file.findings, cells)
+            _findings_sheet(workbook, file, cells)
+            file.feedback = save_atomically(workbook, target / feedback_name(file.path))
 
 
 def _standalone_collection(year: int) -> Collection:

@@ -145,16 +145,21 @@ def _count(number: int, style: str) -> Text:
 
 
 def validation_summary(result: dict[str, Any]) -> RenderableType:
+    copies = any(file["feedback"] for file in result["files"])
     files = _grid(f"校验结果：{len(result['files'])} 个文件，错误 {result['errors']} 个，警告 {result['warnings']} 个",
-                  ("文件 / 数据表", "部门", "行数", "错误", "警告", "反馈副本"))
+                  ("文件 / 数据表", "部门"))
+    for name in ("行数", "错误", "警告"):
+        files.add_column(name, justify="right", no_wrap=True)
+    if copies:
+        files.add_column("反馈副本", overflow="fold")
     for file in result["files"]:
+        copy = [Path(file["feedback"]).name if file["feedback"] else ""] if copies else []
         files.add_row(Text(Path(file["file"]).name, style="bold"), file["department"] or "—",
                       "无法读取" if not file["readable"] else "",
-                      _count(file["errors"], "red"), _count(file["warnings"], "yellow"),
-                      Path(file["feedback"]).name if file["feedback"] else "")
+                      _count(file["errors"], "red"), _count(file["warnings"], "yellow"), *copy)
         for table in file["tables"]:
             files.add_row(f"  {table['table']} {table['title']}", "", str(table["rows"]),
-                          _count(table["errors"], "red"), _count(table["warnings"], "yellow"), "")
+                          _count(table["errors"], "red"), _count(table["warnings"], "yellow"), *([""] if copies else []))
     parts: list[RenderableType] = [files]
     shown = [finding for finding in result["findings"] if finding["severity"] == "error"][:40]
     if shown:

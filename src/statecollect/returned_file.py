@@ -8,7 +8,7 @@ whole batch (keys, references, comparisons across tables) are run by :mod:`state
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -369,10 +369,16 @@ def _data_columns(body: list[list[Any]], positions: list[int], first_number: int
     width = max(positions) + 1
     if min(map(len, body)) < width:
         body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
-    getter = itemgetter(*positions)
-    picked = list(map(getter, body)) if len(positions) > 1 else [(value,) for value in map(getter, body)]
+    picked: Sequence[Sequence[Any]]
+    blank: Sequence[Any]
+    if positions == list(range(width)) and max(map(len, body)) == width:
+        # the template's columns in order, as it was sent out: the rows are transposed as they are
+        picked, blank = body, [""] * width
+    else:
+        getter = itemgetter(*positions)
+        picked = list(map(getter, body)) if len(positions) > 1 else [(value,) for value in map(getter, body)]
+        blank = ("",) * len(positions)
     numbers = list(range(first_number, first_number + len(picked)))
-    blank = ("",) * len(positions)
     if blank in picked:
         kept = [(number, values) for number, values in zip(numbers, picked, strict=True) if values != blank]
         numbers = [number for number, _ in kept]

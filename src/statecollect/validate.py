@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from statecollect.collection import Workspace
     from statecollect.returned_file import FileReport, TableReport, ValidationContext
 
-__all__ = ["ValidationReport", "validate"]
+__all__ = ["ValidationReport", "start_reading", "validate"]
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 REFUSED_FILE_RULES = frozenset({"file.foreign", "file.forged", "file.other_year"})
@@ -108,15 +108,8 @@ def validate(
     progress: Callable[[str], None] | None = None,
 ) -> ValidationReport:
     """Validate ``paths`` (files or folders) as one batch; see the module docstring."""
-    if root is not None:
-        root = find_root(root)
-    elif year is None:
-        root = _collection_root(paths)
-    _check_year(root, year)
-    inputs = _inputs(paths or ([root / FOLDERS["returns"]] if root is not None else []))
-    if not inputs:
-        raise UserError("没有找到要校验的 Excel 文件（.xlsx、.xlsm、.xls）", "请指定文件或文件夹；在采集文件夹中默认校验“回收”文件夹")
-    with cyclic_gc_paused(), ReadAhead(inputs, skip=UNREAD_SHEETS) as reading:
+    root, inputs = _plan(paths, root, year)
+    with cyclic_gc_paused(), _reading(inputs) as reading:
         if progress:
             progress(f"读取 {len(inputs)} 个文件")
         # imported only now: the schema models load while the first workbooks are being parsed
@@ -139,6 +132,51 @@ def validate(
         target = feedback_dir or (workspace.folder("feedback") if workspace else Path("反馈"))
         write_feedback_copies(report, context.catalogue, context.collection, target, progress=progress)
     return report
+
+
+def start_reading(paths: Sequence[Path], *, root: Path | None = None, year: int | None = None) -> None:
+    """Start reading the workbooks that :func:`validate` with the same arguments will check.
+
+    The command line calls this before it loads its own machinery (typer, the schemas), so the
+    parse of a large workbook runs while the program starts. ``validate`` takes the reading
+    over when it is given the same files, and reads afresh otherwise; arguments it would refuse
+    start nothing here, and are reported there.
+    """
+    global _started
+    try:
+        _, inputs = _plan(paths, root, year)
+    except UserError:
+        return
+    if _started is not None:
+        _started.close()
+    _started = ReadAhead(inputs, skip=UNREAD_SHEETS)
+
+
+_started: ReadAhead | None = None
+
+
+def _reading(inputs: list[Path]) -> ReadAhead:
+    """The reading :func:`start_reading` began for exactly these files, or a new one."""
+    global _started
+    started, _started = _started, None
+    if started is not None:
+        if started.paths == tuple(inputs):
+            return started
+        started.close()
+    return ReadAhead(inputs, skip=UNREAD_SHEETS)
+
+
+def _plan(paths: Sequence[Path], root: Path | None, year: int | None) -> tuple[Path | None, list[Path]]:
+    """The collection folder (None for a standalone batch) and the workbooks to check."""
+    if root is not None:
+        root = find_root(root)
+    elif year is None:
+        root = _collection_root(paths)
+    _check_year(root, year)
+    inputs = _inputs(paths or ([root / FOLDERS["returns"]] if root is not None else []))
+    if not inputs:
+        raise UserError("没有找到要校验的 Excel 文件（.xlsx、.xlsm、.xls）", "请指定文件或文件夹；在采集文件夹中默认校验“回收”文件夹")
+    return root, inputs
 
 
 def _check_year(root: Path | None, year: int | None) -> None:
