@@ -84,7 +84,7 @@ def test_schema_check_reports_problems_with_exit_1(mini_schema: Path) -> None:
     result = runner.invoke(app, ["schema", "check", str(mini_schema), "--format", "json"])
     assert result.exit_code == 1
     [problem] = json.loads(result.output)["problems"]
-    assert problem["location"]["file"] == "tables/RY.yaml" and problem["location"]["line"] == 12
+    assert problem["file"] == "tables/RY.yaml" and problem["line"] == 12
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -186,7 +186,7 @@ def test_merge_export_status_approve_through_the_cli(school: Path) -> None:
 def test_validate_json_findings_carry_every_field(demo_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", "--dir", str(demo_dir), "--no-feedback", "--format", "json"])
     finding = next(item for item in json.loads(result.output)["findings"] if item["rule"] == "cell.not_in_code_list")
-    assert set(finding) == {"file", "department", "table", "sheet", "row", "column", "cell", "rule", "severity",
+    assert set(finding) == {"file", "department", "table", "sheet", "row", "column", "cell", "line", "rule", "severity",
                             "message", "hint", "value"}
     assert (finding["department"], finding["table"], finding["cell"], finding["row"], finding["column"], finding["severity"]) == (
         "人事处", "1-5-1", "L5", 5, "专业技术职称", "error")

@@ -93,7 +93,7 @@ def test_full_cycle_errors_fixed_revalidated_merged(school: Path) -> None:
     counts_add_up(refused)
     staff = next(table for table in refused["tables"] if table["table"] == "1-5-1")
     assert staff["rows_merged"] == 0 and staff["rows_rejected"] == staff["rows_in"] > 0
-    assert any(f["rule_id"] == "merge.has_errors" for f in refused["findings"])
+    assert any(f["rule"] == "merge.has_errors" for f in refused["findings"])
     (school / "回收" / HR).write_bytes(original)
     check(school)
     fixed = merge(school).to_dict()

@@ -7,7 +7,7 @@ It never carries whole datasets: only the offending value, shortened.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -65,10 +65,12 @@ class Finding:
     message: str
     hint: str
     value: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["severity"] = self.severity.value
-        return data
-
+        """The finding as every ``--format json`` writes it: one flat mapping, the same keys always."""
+        where = self.location
+        return {
+            "file": where.file, "department": where.department, "table": where.table, "sheet": where.sheet,
+            "row": where.row, "column": where.column, "cell": where.cell, "line": where.line, "rule": self.rule_id,
+            "severity": self.severity.value, "message": self.message, "hint": self.hint, "value": self.value,
+        }

@@ -184,7 +184,7 @@ def merge_summary(result: dict[str, Any]) -> RenderableType:
     if result["findings"]:
         problems = _grid("需要处理的问题", ("表号", "部门", "问题", "处理办法"))
         for finding in result["findings"]:
-            problems.add_row(finding["location"]["table"] or "", finding["location"]["department"] or "",
+            problems.add_row(finding["table"] or "", finding["department"] or "",
                              finding["message"], finding["hint"])
         parts.append(problems)
     return Group(*parts)

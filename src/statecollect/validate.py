@@ -64,7 +64,7 @@ class ValidationReport:
                 }
                 for report in self.files
             ],
-            "findings": [_finding_dict(finding) for finding in self.findings],
+            "findings": [finding.to_dict() for finding in self.findings],
         }
 
 
@@ -74,15 +74,6 @@ def _table_summary(report: FileReport, table: TableReport) -> dict[str, Any]:
         "table": table.table.number, "title": table.table.title, "sheet": table.sheet, "rows": len(table.row_numbers),
         "errors": sum(1 for finding in mine if finding.severity is Severity.ERROR),
         "warnings": sum(1 for finding in mine if finding.severity is Severity.WARNING),
-    }
-
-
-def _finding_dict(finding: Finding) -> dict[str, Any]:
-    where = finding.location
-    return {
-        "file": where.file, "department": where.department, "table": where.table, "sheet": where.sheet,
-        "row": where.row, "column": where.column, "cell": where.cell, "rule": finding.rule_id,
-        "severity": finding.severity.value, "message": finding.message, "hint": finding.hint, "value": finding.value,
     }
 
 
