@@ -91,3 +91,27 @@ def test_equal_numbers_of_different_types_keep_their_own() -> None:
     column = [1, 1.0, 1, 1.0, 2, 2]
     _share_repeated(column, set(column), set(map(type, column)))
     assert [type(value) for value in column] == [int, float, int, float, int, int]
+
+
+def test_numbers_judged_together_give_what_parsing_each_gives() -> None:
+    import random
+
+    from statecollect.cells import build_parser
+    from statecollect.schema import Field, FieldType
+
+    bounded = Field(key="XS", header="学时", type=FieldType.DECIMAL, min=0, max=1000)
+    rng = random.Random(4)
+    for _ in range(200):
+        numbers = {rng.choice([rng.uniform(-5, 1005), float(rng.randint(0, 1000)), 0.0, 1000.0]) for _ in range(rng.randint(1, 6))}
+        parser = build_parser(bounded)
+        assert parser.plain_numbers is not None
+        assert parser.plain_numbers(numbers) == all(not parser(number).issues for number in numbers)
+
+
+def test_a_number_column_is_still_checked_cell_by_cell_where_needed() -> None:
+    def hours_rules(values: tuple[object, ...]) -> list[tuple[str, int | None]]:
+        checked = typed("KKQK", [{"学时": value} for value in values])
+        return [(f.rule_id, f.location.row) for f in checked.findings if f.location.column == "学时"]
+
+    assert hours_rules((32.0, 48.0, 32.0)) == []
+    assert hours_rules((32.0, "", "三十", -4.0)) == [("cell.required", 3), ("cell.not_a_number", 4), ("cell.below_min", 5)]

@@ -35,11 +35,16 @@ def test_tables_are_found_by_name_or_by_headers_and_structure_is_seen(tmp_path: 
     assert [row["学号"] for row in rows] == ["001", "002"]
 
 
-def test_tool_sheets_can_be_skipped(tmp_path: Path) -> None:
+def test_tool_sheets_can_be_skipped_neither_parsed_nor_scanned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     workbook = Workbook()
-    workbook.create_sheet("_lists")
+    workbook.create_sheet("_lists").row_dimensions[3].hidden = True
     workbook.save(tmp_path / "b.xlsx")
+    scanned: list[str] = []
+    real_scan = workbook_read._may_hide_or_compute
+    monkeypatch.setattr(workbook_read, "_may_hide_or_compute",
+                        lambda archive, member: scanned.append(member) or real_scan(archive, member))
     assert [sheet.name for sheet in read_sheets(tmp_path / "b.xlsx", skip={"_lists"})] == ["Sheet"]
+    assert scanned == ["xl/worksheets/sheet1.xml"]
 
 
 def _sheet_with_rows(path: Path, rows: list[list[object]]) -> Path:

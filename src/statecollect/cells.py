@@ -77,6 +77,8 @@ class FieldParser:
     parse: ValueParser
     plain_text: bool
     max_length: int
+    # for number fields whose numbers are their own typed value: whether a set of them needs no message
+    plain_numbers: Callable[[set[float]], bool] | None = None
 
     def __call__(self, raw: Any) -> Parsed:
         return self.parse(raw)
@@ -155,7 +157,18 @@ def build_parser(field_: Field, labels: Sequence[str] = ()) -> FieldParser:
             issues += tuple(issue for check in checks if (issue := check(result.value)) is not None)
         return Parsed(result.value, issues) if issues else result
 
-    return FieldParser(parse, plain, limit)
+    return FieldParser(parse, plain, limit, _plain_numbers(field_) if field_.type is FieldType.DECIMAL else None)
+
+
+def _plain_numbers(field_: Field) -> Callable[[set[float]], bool]:
+    """Whether numbers of a decimal field are all within its bounds — what parsing each one would
+    find — judged by the set's smallest and largest."""
+    low, high = field_.min, field_.max
+
+    def within(numbers: set[float]) -> bool:
+        return (low is None or min(numbers) >= low) and (high is None or max(numbers) <= high)
+
+    return within
 
 
 _TEXTUAL = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CODE, FieldType.ID})

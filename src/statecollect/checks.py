@@ -224,6 +224,10 @@ class Engine:
             texts = distinct - {""} if kinds == {str} else {value for value in distinct if type(value) is str and value}
             if all_plain(list(texts), parser.max_length):
                 plain = texts
+        elif parser.plain_numbers is not None and float in kinds and kinds <= {float, str}:
+            numbers = distinct - {""}  # blank cells still go to the parser: a required field may be empty
+            if set(map(type, numbers)) == {float} and parser.plain_numbers(numbers):
+                plain = numbers  # a float is its own decimal value
         parsed = {value: parser(value) for value in distinct - plain}
         bad = {value for value, result in parsed.items() if result.issues or (required and result.value is None)}
         if bad:

@@ -70,14 +70,14 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         visibility = {meta.name: str(meta.visible).endswith("Visible") for meta in workbook.sheets_metadata}
-        scanning = scanner.submit(_scan_structure, path) if scanner is not None and kind is FileKind.XLSX else None
+        scanning = scanner.submit(_scan_structure, path, skip) if scanner is not None and kind is FileKind.XLSX else None
         # every sheet is parsed before its values become Python objects: parsing needs no
         # interpreter lock, so it runs in full while other threads do Python work
         parsed = [(name, workbook.get_sheet_by_name(name)) for name in workbook.sheet_names if name not in skip]
         if scanning is not None:
             structure = scanning.result()
         else:
-            structure = _scan_structure(path) if kind is FileKind.XLSX else {}
+            structure = _scan_structure(path, skip) if kind is FileKind.XLSX else {}
         sheets = []
         for name, sheet in parsed:
             hidden_rows, hidden_columns, formulas = structure.get(name, (frozenset(), frozenset(), ()))
@@ -216,11 +216,13 @@ def _merged(sheet: Any) -> list[tuple[int, int, int, int]]:
 # --------------------------------------------------------------------------- the XML scan
 
 
-def _scan_structure(path: Path) -> dict[str, tuple[frozenset[int], frozenset[int], tuple[str, ...]]]:
-    """Hidden rows and columns and value-less formulas per sheet, by a byte scan first."""
+def _scan_structure(path: Path, skip: Collection[str] = ()) -> dict[str, tuple[frozenset[int], frozenset[int], tuple[str, ...]]]:
+    """Hidden rows and columns and value-less formulas per sheet but those in ``skip``, by a byte scan first."""
     found: dict[str, tuple[frozenset[int], frozenset[int], tuple[str, ...]]] = {}
     with zipfile.ZipFile(path) as archive:
         for name, member in _sheet_members(archive).items():
+            if name in skip:
+                continue  # the dropdown lists of a generated workbook are as large as its data
             try:
                 if _may_hide_or_compute(archive, member):
                     found[name] = _parse_sheet_xml(archive.read(member))
