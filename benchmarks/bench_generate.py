@@ -1,7 +1,7 @@
 """Benchmark: `statecollect generate` for 40 departments holding all tables, and the large demo school.
 
-Each case runs as a whole `statecollect` process, timed from outside; peak memory is the
-child's maximum resident set size. Run from the repository root:
+Each case runs as a whole `statecollect` process, timed from outside (see timing.py). Run
+from the repository root:
 
     .venv/bin/python benchmarks/bench_generate.py
 
@@ -10,13 +10,11 @@ Target (issue 3): generate < 10 s.
 
 from __future__ import annotations
 
-import resource
-import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
+
+from timing import compile_package, measure, statecollect
 
 from statecollect.catalogue import load_catalogue
 from statecollect.collection import init_collection, open_workspace
@@ -24,16 +22,6 @@ from statecollect.demo import spread_split
 from statecollect.task_split import TaskSplit, read_split_workbook, write_split_workbook
 
 TARGET_SECONDS = 10.0
-
-
-def run(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of one statecollect process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "statecollect", *args], check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
 
 
 def forty_departments(root: Path) -> int:
@@ -56,21 +44,22 @@ def one_department_with_everything(root: Path) -> int:
 
 
 def main() -> None:
+    compile_package()
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp) / "forty"
         departments = forty_departments(root)
         tables = len(read_split_workbook(root / "任务分解表.xlsx", load_catalogue()).collected())
-        seconds, peak = run(["generate", "--dir", str(root)])
-        print(f"generate: {departments} departments, {tables} tables: {seconds:.2f} s, peak {peak:.0f} MiB "
-              f"(target < {TARGET_SECONDS:.0f} s: {'met' if seconds < TARGET_SECONDS else 'MISSED'}, "
-              f"ratio {seconds / TARGET_SECONDS:.2f} of target)")
+        forty = measure(statecollect("generate", "--dir", str(root)))
+        print(f"generate: {departments} departments, {tables} tables: {forty.seconds:.2f} s, peak {forty.peak_mib:.0f} MiB "
+              f"(target < {TARGET_SECONDS:.0f} s: {'met' if forty.seconds < TARGET_SECONDS else 'MISSED'}, "
+              f"ratio {forty.seconds / TARGET_SECONDS:.2f} of target)")
         whole = Path(temp) / "whole"
         tables = one_department_with_everything(whole)
-        seconds, peak = run(["generate", "--dir", str(whole)])
-        print(f"generate: 1 department holding all {tables} tables: {seconds:.2f} s, peak {peak:.0f} MiB")
-        demo_seconds, demo_peak = run(["demo", str(Path(temp) / "large"), "--scale", "large"])
+        one = measure(statecollect("generate", "--dir", str(whole)))
+        print(f"generate: 1 department holding all {tables} tables: {one.seconds:.2f} s, peak {one.peak_mib:.0f} MiB")
+        demo = measure(statecollect("demo", str(Path(temp) / "large"), "--scale", "large"))
         files = len(list((Path(temp) / "large" / "回收").glob("*.xlsx")))
-        print(f"demo --scale large: {files} returned workbooks + {files} blank: {demo_seconds:.2f} s, peak {demo_peak:.0f} MiB")
+        print(f"demo --scale large: {files} returned workbooks + {files} blank: {demo.seconds:.2f} s, peak {demo.peak_mib:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -18,17 +18,14 @@ peak memory <= 2x the read's.
 
 from __future__ import annotations
 
-import compileall
 import json
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
+from timing import compile_package, measure, statecollect
 
 from statecollect.catalogue import load_catalogue
 from statecollect.checks import Engine
@@ -41,24 +38,8 @@ from statecollect.task_split import Assignment, TaskSplit
 from statecollect.workbook_layout import sheet_title
 
 HERE = Path(__file__).resolve().parent
-PACKAGE = HERE.parent / "src" / "statecollect"
 MAIN_TABLES = ("BKSJBQK", "JZGJBXX", "KKQK", "ZYJBQK", "XXJXKYDW")
 REPEATS = 5
-
-
-def measure(command: list[str]) -> tuple[float, float]:
-    """Median wall seconds and the largest peak resident MiB over REPEATS runs of one process."""
-    times, peaks = [], []
-    for _ in range(REPEATS):
-        # GNU time reports the child's own peak; a forked child's rusage would include this process's pages
-        start = time.perf_counter()
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        times.append(time.perf_counter() - start)
-        peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
-    return statistics.median(times), max(peaks)
 
 
 def roster(root: Path) -> Path:
@@ -119,25 +100,22 @@ def frictionless_jobs(files: list[str], tables: tuple[str, ...], target: Path) -
 def compare(label: str, root: Path, tables: tuple[str, ...]) -> None:
     files = sorted(str(path) for path in (root / "回收").glob("*.xlsx"))
     jobs = frictionless_jobs(files, tables, root / "frictionless-jobs.json")
-    python = sys.executable
-    validate_s, validate_mb = measure([python, "-m", "statecollect", "validate", "--dir", str(root), "--no-feedback"])
-    feedback_s, feedback_mb = measure([python, "-m", "statecollect", "validate", "--dir", str(root),
-                                       "--feedback", str(root / "反馈-bench")])
-    read_s, read_mb = measure([python, str(HERE / "read_calamine.py"), *files])
-    frictionless_s, frictionless_mb = measure([python, str(HERE / "validate_frictionless.py"), str(jobs)])
+    validated = measure(statecollect("validate", "--dir", str(root), "--no-feedback"), REPEATS)
+    with_feedback = measure(statecollect("validate", "--dir", str(root), "--feedback", str(root / "反馈-bench")), REPEATS)
+    read = measure([sys.executable, str(HERE / "read_calamine.py"), *files], REPEATS)
+    checked = measure([sys.executable, str(HERE / "validate_frictionless.py"), str(jobs)], REPEATS)
     print(f"\n== {label}: {len(files)} file(s)")
-    print(f"calamine read only        {read_s:7.2f} s  {read_mb:6.0f} MiB")
-    print(f"statecollect validate     {validate_s:7.2f} s  {validate_mb:6.0f} MiB   "
-          f"{validate_s / read_s:4.1f}x the read (target <= 1.5x), memory {validate_mb / read_mb:3.1f}x (target <= 2x)")
-    print(f"  ... with feedback copies {feedback_s:6.2f} s  {feedback_mb:6.0f} MiB")
-    print(f"frictionless ({len(tables)} tables)  {frictionless_s:7.2f} s  {frictionless_mb:6.0f} MiB   "
-          f"validate is {frictionless_s / validate_s:4.1f}x faster (target >= 8x)")
+    print(f"calamine read only        {read.seconds:7.2f} s  {read.peak_mib:6.0f} MiB")
+    print(f"statecollect validate     {validated.seconds:7.2f} s  {validated.peak_mib:6.0f} MiB   "
+          f"{validated.seconds / read.seconds:4.2f}x the read (target <= 1.5x), "
+          f"memory {validated.peak_mib / read.peak_mib:4.2f}x (target <= 2x)")
+    print(f"  ... with feedback copies {with_feedback.seconds:6.2f} s  {with_feedback.peak_mib:6.0f} MiB")
+    print(f"frictionless ({len(tables)} tables)  {checked.seconds:7.2f} s  {checked.peak_mib:6.0f} MiB   "
+          f"validate is {checked.seconds / validated.seconds:4.2f}x faster (target >= 8x)")
 
 
 def main() -> None:
-    # as an installed package would be: pip compiles its modules at install time, while a source
-    # checkout under PYTHONDONTWRITEBYTECODE=1 would compile them again in every timed process
-    compileall.compile_dir(PACKAGE, quiet=1)
+    compile_package()
     with tempfile.TemporaryDirectory() as temp:
         base = Path(temp)
         compare("30,000-row 本科生基本情况", roster(base / "roster"), ("BKSJBQK",))

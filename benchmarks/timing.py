@@ -1,0 +1,51 @@
+"""How every benchmark here times a command: whole processes, from outside.
+
+Wall time is the median of ``repeats`` runs; memory is the largest peak resident set of those
+runs, as GNU ``time`` reports it for the process itself (a forked child's rusage would include
+the benchmark's own pages, and ``RUSAGE_CHILDREN`` keeps the largest child so far).
+"""
+
+from __future__ import annotations
+
+import compileall
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "statecollect"
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    peak_mib: float
+
+
+def compile_package() -> None:
+    """Compile the package's bytecode, as ``pip install`` does: a source checkout under
+    PYTHONDONTWRITEBYTECODE=1 would compile it again in every timed process."""
+    compileall.compile_dir(PACKAGE, quiet=1)
+
+
+def statecollect(*args: str) -> list[str]:
+    return [sys.executable, "-m", "statecollect", *args]
+
+
+def measure(command: list[str], repeats: int = 1) -> Measured:
+    """Median wall seconds and largest peak resident MiB of ``command`` over ``repeats`` runs.
+
+    Exit status 1 (problems found) counts as a run; anything else stops the benchmark.
+    """
+    times, peaks = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
+        peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
+    return Measured(statistics.median(times), max(peaks))
