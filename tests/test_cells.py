@@ -36,8 +36,12 @@ def parse(kind: str, raw: object, labels: tuple[str, ...] = (), **extra: object)
         ("year_month", datetime(2020, 9, 1), date(2020, 9, 1), []),
         ("year_month", 198009, date(1980, 9, 1), ["cell.normalized"]),
         ("year_month", "2020年9月", date(2020, 9, 1), ["cell.normalized"]),
-        ("year_month", "2020.9", None, ["cell.bad_year_month"]),
+        ("year_month", "2020.9", date(2020, 9, 1), ["cell.normalized"]),
+        ("year_month", 2020.9, date(2020, 9, 1), ["cell.normalized"]),
+        ("year_month", "2020.1", None, ["cell.bad_year_month"]),  # or 2020.10, cut short
         ("year_month", 2020.1, None, ["cell.bad_year_month"]),
+        ("year_month", "2020.10", date(2020, 10, 1), ["cell.normalized"]),
+        ("year_month", 2020.12, date(2020, 12, 1), ["cell.normalized"]),
         ("year_month", 2020.11, date(2020, 11, 1), ["cell.normalized"]),
         ("year_month", 44075.0, date(2020, 9, 1), ["cell.serial_date"]),
         ("year_month", "1985-13", None, ["cell.bad_year_month"]),

@@ -279,8 +279,8 @@ def _year_month(field_: Field, labels: Sequence[str]) -> ValueParser:
                 canonical = f"{month:%Y-%m}"
                 if value == canonical:
                     return Parsed(month)
-                if re.fullmatch(r"\d{4}\.\d", value):
-                    return bad(value, f"“{value}”可能是 {value[:4]}-{value[5:]:0>2}，也可能是 {value}0 被截短；请按 YYYY-MM 重新填写")
+                if re.fullmatch(r"\d{4}\.1", value):  # from a number: 2020.10 shows as 2020.1
+                    return bad(value, f"“{value}”可能是 {value[:4]}-01，也可能是 {value}0 被截短；请按 YYYY-MM 重新填写")
                 return Parsed(month, (_warning("cell.normalized", f"年月写作“{value}”，已按 {canonical} 处理",
                                                f"请统一写作 {canonical}"),))
         return bad(value)
@@ -304,8 +304,9 @@ def _year_month_from_decimal(number: float, bad: Callable[..., Parsed]) -> Parse
     text = f"{number:.2f}".rstrip("0")
     year, _, fraction = text.partition(".")
     if len(year) == 4 and fraction:
-        if len(fraction) == 1:
-            return bad(number, f"数字 {text} 可能是 {year}-{fraction:0>2}，也可能是 {year}-{fraction}0 被 Excel 截短；"
+        # Excel keeps 2020.10 as 2020.1: only a 1 after the point can stand for two months
+        if fraction == "1":
+            return bad(number, f"数字 {text} 可能是 {year}-01，也可能是 {year}-10 被 Excel 截短；"
                                f"请把单元格设为文本后按 YYYY-MM 重新填写")
         month = _month_date(int(year), int(fraction))
         if month:
