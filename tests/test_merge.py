@@ -233,3 +233,26 @@ def test_generate_uses_the_master_once_merged(school: Path) -> None:
     workbook = load(result.workbooks[0].path)
     assert any(name.startswith("keys_") for name in workbook.defined_names)
     assert result.workbooks[0].prefilled_rows > 0
+
+
+def test_a_refused_change_keeps_the_frozen_rows_typed_and_counted_apart(school: Path) -> None:
+    catalogue = load_catalogue()
+    split = read_split_workbook(school / SPLIT_FILE, catalogue)
+    department = next(item.responsible for item in split.assignments if item.table_id == "BKSJBQK")
+    check(school)
+    approve(school, department=department, stage="dept", by="李四")
+    approve(school, department=department, stage="school", by="王五")
+    assert "BKSJBQK" in Ledger(school).frozen()
+    students_sheet = sheet_title("1-6", "本科生基本情况")
+    edit_cell(school / "回收" / workbook_name(2020, department), students_sheet, "B2", "改过的姓名")
+    check(school)
+    result = merge(school)
+    counts_add_up(result.to_dict())
+    students = next(item for item in result.tables if item.table.id == "BKSJBQK")
+    assert students.rows_merged == 0 and students.rows_rejected == students.rows_in > 0
+    assert students.rows_frozen == students.rows_in  # a name changed: the frozen version has as many rows
+    assert result.to_dict()["rows_frozen"] == students.rows_frozen
+    header, *rows = sheet_values(result.master)[students_sheet]
+    grade = header.index("年级")
+    assert rows and all(isinstance(row[grade], float) for row in rows)  # numbers, as in the department's file
+    assert "改过的姓名" not in {row[1] for row in rows}

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from statecollect.catalogue import load_catalogue
-from statecollect.render import schema_listing, status_summary, table_description, validation_summary
+from statecollect.render import merge_summary, schema_listing, status_summary, table_description, validation_summary
 
 
 def rendered(renderable: object) -> str:
@@ -38,3 +38,14 @@ def test_the_feedback_column_is_shown_only_when_copies_were_written(school: Path
     with_copies = rendered(validation_summary(validate([], root=school, feedback_dir=tmp_path / "反馈").to_dict()))
     assert "反馈副本" not in without
     assert "反馈副本" in with_copies and "反馈_" in with_copies
+
+
+def test_frozen_rows_kept_are_shown_apart_from_the_sum() -> None:
+    table = {"table": "1-6", "title": "本科生基本情况", "rows_in": 30, "rows_merged": 0, "rows_rejected": 30,
+             "rows_frozen": 29, "departments": ["学生处"]}
+    result = {"master": "总表.xlsx", "rows_in": 30, "rows_merged": 0, "rows_rejected": 30, "rows_frozen": 29,
+              "tables": [table], "findings": []}
+    text = rendered(merge_summary(result))
+    assert "交回 30 行 = 汇总 0 行 + 未汇总 30 行；另保留冻结版本 29 行" in text and "保留冻结版本" in text.splitlines()[2]
+    plain = rendered(merge_summary({**result, "rows_frozen": 0, "tables": [{**table, "rows_frozen": 0}]}))
+    assert "冻结" not in plain

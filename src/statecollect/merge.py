@@ -4,8 +4,9 @@ For every (department, table) the newest submission in the ledger counts. Tables
 errors are refused unless errors are accepted (recorded); the same form table delivered
 differently by two departments, or one key delivered by two departments, is a conflict
 that is reported and left out until someone decides (``prefer``); a frozen base table
-that changed is refused with a diff unless it is unfrozen with a reason (recorded).
-Every table's count adds up: rows in = rows merged + rows rejected.
+that changed is refused with a diff unless it is unfrozen with a reason (recorded), and
+the master keeps its frozen rows. Every table's count adds up: rows in = rows merged +
+rows rejected; frozen rows kept instead are counted apart.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class TableMerge:
     rows_in: int = 0
     rows_merged: int = 0
     rows_rejected: int = 0
+    rows_frozen: int = 0  # rows of the frozen version kept in the master in place of a refused change
     departments: list[str] = field(default_factory=list)
     accepted_errors: int = 0
     findings: list[Finding] = field(default_factory=list)
@@ -66,7 +68,8 @@ class TableMerge:
 
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table.number, "title": self.table.title, "rows_in": self.rows_in,
-                "rows_merged": self.rows_merged, "rows_rejected": self.rows_rejected, "departments": self.departments}
+                "rows_merged": self.rows_merged, "rows_rejected": self.rows_rejected, "rows_frozen": self.rows_frozen,
+                "departments": self.departments}
 
 
 @dataclass
@@ -84,6 +87,7 @@ class MergeResult:
             "rows_in": sum(table.rows_in for table in self.tables),
             "rows_merged": sum(table.rows_merged for table in self.tables),
             "rows_rejected": sum(table.rows_rejected for table in self.tables),
+            "rows_frozen": sum(table.rows_frozen for table in self.tables),
             "tables": [table.to_dict() for table in self.tables],
             "findings": [finding.to_dict() for finding in self.findings],
         }
@@ -106,7 +110,8 @@ def merge(
     choices = {catalogue.table(number).id: department for number, department in (prefer or {}).items()}
     thawed = {catalogue.table(number).id for number in unfreeze}
     ledger = Ledger(workspace.root)
-    deliveries = _deliveries(workspace, ledger, progress)
+    context = collection_context(workspace, with_split=False)
+    deliveries = _deliveries(context, ledger, progress)
     if not deliveries:
         raise UserError("台账中还没有通过校验的交回文件", "先把各部门交回的文件放入“回收”文件夹，运行 statecollect validate")
     split = read_split_workbook(workspace.split_path, catalogue)
@@ -117,7 +122,7 @@ def merge(
         builder = _TableMerger(table, deliveries.get(table.id, []), accept_errors, choices.get(table.id))
         merged = builder.run()
         if table.id in frozen:
-            _guard_frozen(merged, frozen[table.id], table.id in thawed, reason, ledger)
+            _guard_frozen(merged, frozen[table.id], table.id in thawed, reason, ledger, context.engine)
         merges.append(merged)
         _note_decisions(ledger, merged, choices.get(table.id))
     path = _write_master(workspace, merges)
@@ -126,10 +131,10 @@ def merge(
     return MergeResult(path, merges)
 
 
-def _deliveries(workspace: Workspace, ledger: Ledger, progress: Callable[[str], None] | None) -> dict[str, list[_Delivery]]:
+def _deliveries(context: ValidationContext, ledger: Ledger,
+                progress: Callable[[str], None] | None) -> dict[str, list[_Delivery]]:
     # what a department delivered stays its delivery even if the split has changed since: a table
     # now owned by another department then shows up as a conflict to decide, never silently dropped
-    context = collection_context(workspace, with_split=False)
     latest = ledger.latest_tables()
     files: dict[int, FileReport] = {}
     found: dict[str, list[_Delivery]] = defaultdict(list)
@@ -229,7 +234,8 @@ def _fingerprint(table: Table, row: Record) -> tuple[str, ...]:
     return tuple(canonical_record(table, row).values())
 
 
-def _guard_frozen(merged: TableMerge, snapshot: list[dict[str, str]], thawed: bool, reason: str | None, ledger: Ledger) -> None:
+def _guard_frozen(merged: TableMerge, snapshot: list[dict[str, str]], thawed: bool, reason: str | None, ledger: Ledger,
+                  engine: Engine) -> None:
     """A frozen base table may only change when unfrozen with a reason; otherwise its frozen rows stay."""
     table = merged.table
     current = [canonical_record(table, row) for row, *_ in merged.merged]
@@ -244,9 +250,12 @@ def _guard_frozen(merged: TableMerge, snapshot: list[dict[str, str]], thawed: bo
         Location(table=table.number), "merge.frozen_changed", Severity.ERROR,
         f"{table.display_name}已冻结，新交回的数据与冻结版本不同（{_diff_words(diff)}），未采用",
         f"如确需修改，用 --unfreeze {table.number} --reason 理由 解除冻结（会记入台账）"))
-    merged.merged = [(dict(row), "（冻结版本）", "", index + 1) for index, row in enumerate(snapshot)]
-    merged.rows_merged = len(merged.merged)
+    # the snapshot keeps the platform's text form: typed again, numbers go back into the master as numbers
+    kept = engine.type_table(TableInput.from_records(table, snapshot, GridLocator(Location(), range(len(snapshot)), {})))
+    merged.merged = [(row, "（冻结版本）", "", index + 1) for index, row in enumerate(kept.records())]
+    merged.rows_merged = 0
     merged.rows_rejected = merged.rows_in
+    merged.rows_frozen = len(merged.merged)
 
 
 def _diff(table: Table, before: list[dict[str, str]], after: list[dict[str, str]]) -> dict[str, Any]:
@@ -306,15 +315,16 @@ def _write_master(workspace: Workspace, merges: list[TableMerge]) -> Path:
     # a write-only workbook streams rows to disk: tens of thousands of rows in a fraction of the time
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet(SUMMARY_SHEET)
-    for letter, width in zip("ABCDEF", (9, 40, 10, 10, 10, 30), strict=True):
+    for letter, width in zip("ABCDEFG", (9, 40, 10, 10, 10, 30, 14), strict=True):
         summary.column_dimensions[letter].width = width
     summary.append(streamed_row(summary, [f"{workspace.collection.school} {workspace.collection.year}年本科教学基本状态数据总表"],
                                 lambda cell: setattr(cell, "font", STYLE.title_font)))
     summary.append([])
-    summary.append(streamed_row(summary, ["表号", "表名", "交回行数", "汇总行数", "未汇总行数", "来源部门"], _header_style))
+    summary.append(streamed_row(summary, ["表号", "表名", "交回行数", "汇总行数", "未汇总行数", "来源部门", "保留的冻结行数"],
+                                _header_style))
     for merged in merges:
         summary.append(streamed_row(summary, [merged.table.number, merged.table.title, merged.rows_in, merged.rows_merged,
-                                              merged.rows_rejected, "、".join(merged.departments)]))
+                                              merged.rows_rejected, "、".join(merged.departments), merged.rows_frozen or None]))
     for merged in merges:
         sheet = workbook.create_sheet(sheet_title(merged.table.number, merged.table.title))
         fields = merged.table.template_fields

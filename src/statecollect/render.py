@@ -175,12 +175,18 @@ def validation_summary(result: dict[str, Any]) -> RenderableType:
 
 
 def merge_summary(result: dict[str, Any]) -> RenderableType:
+    frozen = result["rows_frozen"]
     grid = _grid(f"总表：{result['master']}", ("表号", "表名", "交回行数", "汇总", "未汇总", "来源部门"))
+    if frozen:
+        grid.add_column("保留冻结版本", justify="right")
     for table in result["tables"]:
         grid.add_row(table["table"], table["title"], str(table["rows_in"]), str(table["rows_merged"]),
                      Text(str(table["rows_rejected"]), style="red" if table["rows_rejected"] else ""),
-                     "、".join(table["departments"]) or "—")
-    parts: list[RenderableType] = [grid, Text(f"合计：交回 {result['rows_in']} 行 = 汇总 {result['rows_merged']} 行 + 未汇总 {result['rows_rejected']} 行")]
+                     "、".join(table["departments"]) or "—", *([str(table["rows_frozen"] or "")] if frozen else []))
+    total = f"合计：交回 {result['rows_in']} 行 = 汇总 {result['rows_merged']} 行 + 未汇总 {result['rows_rejected']} 行"
+    if frozen:
+        total += f"；另保留冻结版本 {frozen} 行"
+    parts: list[RenderableType] = [grid, Text(total)]
     if result["findings"]:
         problems = _grid("需要处理的问题", ("表号", "部门", "问题", "处理办法"))
         for finding in result["findings"]:
