@@ -199,3 +199,18 @@ def test_validate_outside_a_collection_without_a_sound_year_exits_2(tmp_path: Pa
     result = run_cli("validate", str(target), *extra)
     assert result.returncode == 2
     assert said in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_ctrl_c_stops_with_a_message_and_status_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from statecollect import cli
+    from statecollect import validate as validate_module
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(validate_module, "validate", interrupted)
+    monkeypatch.setattr(sys, "argv", ["statecollect", "validate", "a.xlsx", "--year", "2020"])
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    assert ended.value.code == 130
+    assert "已中断" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from statecollect import __version__
-from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
+from statecollect.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -338,6 +338,8 @@ def main() -> None:
         code = app(standalone_mode=False)
     except Exception as exc:
         code = report_failure(exc)
+    if code == EXIT_INTERRUPTED:
+        console(stderr=True).print("已中断。写完的文件都已保存；没写完的不会留下半个文件。")
     # at exit the interpreter walks every object still alive (the schemas, the code lists) in
     # collections that find nothing to free: a tenth of a quick command's time. Freezing them
     # leaves them to the operating system; files and the ledger are closed by then.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "UserError"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "UserError"]
 
 # exit statuses of every command: 0 all well, 1 problems found in the data, 2 bad usage or nothing usable
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+# stopped with Ctrl-C: typer's status for it, the shell's convention (128 + SIGINT)
+EXIT_INTERRUPTED = 130
 
 
 class UserError(Exception):
