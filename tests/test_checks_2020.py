@@ -86,7 +86,7 @@ def table_wide_fixes(data: School, table: Table, check: Any) -> Iterator[School]
 def applies(check: Any, table: Table, row: dict[str, Any], data: School) -> bool:
     if not check.when:
         return True
-    context = EvalContext(row=row, tables=data, stats=TIMES.variables(), table_id=table.id)
+    context = EvalContext(row=row, tables=data, stats=TIMES.variables())
     return compile_expression(check.when, table.id)(context) is True
 
 

@@ -17,8 +17,7 @@ from statecollect.expressions import (
 
 
 def evaluate(source: str, row: dict | None = None, tables: dict | None = None, table_id: str = "T") -> object:
-    context = EvalContext(row=row or {}, tables=tables or {}, stats={"year": 2020, "snapshot": date(2020, 9, 30)},
-                          table_id=table_id)
+    context = EvalContext(row=row or {}, tables=tables or {}, stats={"year": 2020, "snapshot": date(2020, 9, 30)})
     return compile_expression(source, table_id)(context)
 
 
@@ -141,3 +140,25 @@ def test_count_matching_looks_up_another_table_per_record() -> None:
                          ("count_matching(S.专业)", "参数个数")):
         with pytest.raises(ExpressionError, match=message):
             check_scope(parse(bad), scope)
+
+
+class _Watched(dict):
+    """Tables that note which of them an expression asked for."""
+
+    def __init__(self, **tables: list) -> None:
+        super().__init__(**tables)
+        self.asked: list[str] = []
+
+    def get(self, key: str, default: object = None) -> object:
+        self.asked.append(key)
+        return super().get(key, default)
+
+
+def test_and_and_or_decide_from_the_left_side_when_it_is_enough() -> None:
+    tables = _Watched(O=[{"x": 1}])
+    assert evaluate("1 > 2 and count(O.x) > 0", tables=tables) is False
+    assert evaluate("1 < 2 or count(O.x) > 0", tables=tables) is True
+    assert tables.asked == []  # the other table was never read
+    assert evaluate("1 < 2 and count(O.x) > 0", tables=tables) is True
+    assert evaluate("x > 2 and count(O.x) > 0", row={}, tables=tables) is None  # unknown and true: unknown
+    assert tables.asked == ["O", "O"]

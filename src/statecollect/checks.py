@@ -309,7 +309,7 @@ class Engine:
         if not check.when:
             return lambda row: True
         condition = self.compiled(check.when, checked.table.id)
-        context = EvalContext(row={}, tables=tables, stats=self.stats, table_id=checked.table.id)
+        context = EvalContext(row={}, tables=tables, stats=self.stats)
 
         def holds(row: Record) -> bool:
             context.row = row
@@ -491,7 +491,7 @@ def _code_list(engine: Engine, check: CodeListCheck, checked: CheckedTable, tabl
 def _relation(engine: Engine, check: RelationCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     condition = engine.compiled(check.assert_, checked.table.id)
     anchor = check.fields[0] if check.fields else _first_field(check.assert_)
-    context = EvalContext(row={}, tables=tables, stats=engine.stats, table_id=checked.table.id)
+    context = EvalContext(row={}, tables=tables, stats=engine.stats)
 
     def broken(row: Record) -> bool:
         context.row = row
@@ -577,7 +577,7 @@ def _date_window(engine: Engine, check: DateWindowCheck, checked: CheckedTable, 
 def _aggregate(engine: Engine, check: AggregateCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     condition = engine.compiled(check.assert_, checked.table.id)
     own = checked.record(0) if checked.count and checked.table.shape is Shape.FORM else {}
-    context = EvalContext(row=own, tables=tables, stats=engine.stats, table_id=checked.table.id)
+    context = EvalContext(row=own, tables=tables, stats=engine.stats)
     if condition(context) is not False:
         return
     anchor = _first_field(check.assert_) if checked.table.shape is Shape.FORM else None

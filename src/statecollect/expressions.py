@@ -179,7 +179,6 @@ def _tokenize(source: str) -> list[_Tok]:
 
 class _Parser:
     def __init__(self, source: str) -> None:
-        self.source = source
         self.tokens = _tokenize(source)
         self.index = 0
 
@@ -468,7 +467,6 @@ class EvalContext:
     row: Row
     tables: Mapping[str, Sequence[Row]]
     stats: Mapping[str, Any]
-    table_id: str
     indexes: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
 
@@ -632,7 +630,15 @@ def _compile_binary(node: Binary, default_table: str) -> Evaluator:
     right = _compile(node.right, default_table)
     op = node.op
     if op in {"and", "or"}:
-        return lambda context: _logic(op, left(context), right(context))
+        # three-valued logic decides "false and …" and "true or …" from the left alone, so the
+        # right side (perhaps a sum over another table) is not evaluated at all
+        decisive = op == "or"
+
+        def logic(context: EvalContext) -> bool | None:
+            first = left(context)
+            return decisive if first is decisive else _logic(op, first, right(context))
+
+        return logic
     if op in {"+", "-", "*", "/"}:
         return lambda context: _arith(op, left(context), right(context))
     return lambda context: _compare(op, left(context), right(context))
@@ -684,7 +690,7 @@ def _compile_call(node: Call, default_table: str) -> Evaluator:
         rows = _rows_for(context, table_id)
         if inner is None:
             return len(rows)
-        sub = EvalContext(row={}, tables=context.tables, stats=context.stats, table_id=table_id)
+        sub = EvalContext(row={}, tables=context.tables, stats=context.stats)
         values = []
         for row in rows:
             sub.row = row

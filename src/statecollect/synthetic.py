@@ -190,7 +190,7 @@ class _Repairer:
         self.pinned: dict[str, Node] = {}
 
     def evaluate(self, node: Node, row: Record) -> Any:
-        context = EvalContext(row=row, tables=self.tables, stats=self.stats, table_id=self.table.id, indexes=self.indexes)
+        context = EvalContext(row=row, tables=self.tables, stats=self.stats, indexes=self.indexes)
         return compile_node(node, self.table.id)(context)
 
     def repair(self, node: Node, row: Record) -> None:
