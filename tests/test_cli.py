@@ -214,3 +214,19 @@ def test_ctrl_c_stops_with_a_message_and_status_130(monkeypatch: pytest.MonkeyPa
         cli.main()
     assert ended.value.code == 130
     assert "已中断" in capsys.readouterr().err
+
+
+def test_every_view_a_command_names_exists_and_json_needs_no_rich() -> None:
+    import inspect
+    import re
+
+    from statecollect import cli, render
+
+    views = re.findall(r'emit\(output, .+, "(\w+)"\)', inspect.getsource(cli))
+    assert len(views) == 11  # eight commands, and schema list, show and check
+    assert all(callable(getattr(render, view, None)) for view in views)
+    done = subprocess.run([sys.executable, "-c", "import sys; from statecollect.cli import main; "
+                           "sys.argv = ['statecollect', 'schema', 'list', '--format', 'json']\n"
+                           "try:\n    main()\nexcept SystemExit:\n    print('rich' in sys.modules, file=sys.stderr)"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert done.stderr.strip() == "False" and json.loads(done.stdout)

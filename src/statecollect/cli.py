@@ -22,7 +22,7 @@ from statecollect import __version__
 from statecollect.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console
 
 __all__ = ["app", "main"]
 
@@ -88,12 +88,15 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def emit(output: OutputFormat, data: Any, render: Callable[[Any], RenderableType]) -> None:
-    """Show a library result: as JSON for scripts, or laid out for people."""
+def emit(output: OutputFormat, data: Any, view: str) -> None:
+    """Show a library result: as JSON for scripts, or laid out for people by the named view of
+    :mod:`statecollect.render` (imported only then: JSON needs no rich)."""
     if output is OutputFormat.JSON:
         emit_json(data)
     else:
-        console().print(render(data))
+        from statecollect import render
+
+        console().print(getattr(render, view)(data))
 
 
 def _version(value: bool) -> None:
@@ -129,9 +132,7 @@ def init(
     from statecollect.collection import init_collection
 
     result = init_collection(directory, year=year, school=school, school_type=school_type, edition=edition)
-    from statecollect.render import init_summary
-
-    emit(output, result.to_dict(), init_summary)
+    emit(output, result.to_dict(), "init_summary")
 
 
 @app.command("generate")
@@ -150,9 +151,7 @@ def generate(
 
     with progress("生成填报表") as advance:
         result = run_generate(directory, departments=departments, base_path=base, progress=advance)
-    from statecollect.render import generate_summary
-
-    emit(output, result.to_dict(), generate_summary)
+    emit(output, result.to_dict(), "generate_summary")
 
 
 @app.command("validate")
@@ -170,9 +169,7 @@ def validate_command(
     with progress("校验") as advance:
         report = validate(list(paths or []), root=directory, year=year, write_feedback=not no_feedback,
                           feedback_dir=feedback, progress=advance)
-    from statecollect.render import validation_summary
-
-    emit(output, report.to_dict(), validation_summary)
+    emit(output, report.to_dict(), "validation_summary")
     raise typer.Exit(report.exit_code)
 
 
@@ -192,9 +189,7 @@ def merge_command(
     with progress("汇总") as advance:
         result = merge(directory, accept_errors=accept_errors, prefer=choices, unfreeze=unfreeze or [], reason=reason,
                        progress=advance)
-    from statecollect.render import merge_summary
-
-    emit(output, result.to_dict(), merge_summary)
+    emit(output, result.to_dict(), "merge_summary")
     raise typer.Exit(EXIT_PROBLEMS if result.findings else EXIT_OK)
 
 
@@ -212,9 +207,7 @@ def export_command(directory: DirOption = Path("."), output: FormatOption = Outp
 
     with progress("导出") as advance:
         result = export(directory, progress=advance)
-    from statecollect.render import export_summary
-
-    emit(output, result.to_dict(), export_summary)
+    emit(output, result.to_dict(), "export_summary")
 
 
 @app.command("status")
@@ -222,9 +215,7 @@ def status_command(directory: DirOption = Path("."), output: FormatOption = Outp
     """各部门、各数据表的进度：未收到 / 有错误 / 已通过校验 / 部门已审核 / 校级已审核 / 已最终上报，以及距截止日期的天数（基础表在前）。"""
     from statecollect.workflow import status
 
-    from statecollect.render import status_summary
-
-    emit(output, status(directory).to_dict(), status_summary)
+    emit(output, status(directory).to_dict(), "status_summary")
 
 
 class Stage(StrEnum):
@@ -246,9 +237,7 @@ def approve_command(
     from statecollect.workflow import approve
 
     approval = approve(directory, department=department, stage=stage.value, by=by, note=note)
-    from statecollect.render import approval_summary
-
-    emit(output, approval.__dict__, approval_summary)
+    emit(output, approval.__dict__, "approval_summary")
 
 
 class DemoScale(StrEnum):
@@ -271,9 +260,7 @@ def demo(
     with progress("生成演示学校") as advance:
         result = build_demo(directory, scale=scale.value, inject_errors=inject_errors, seed=seed, replace=replace,
                             progress=advance)
-    from statecollect.render import demo_summary
-
-    emit(output, result.to_dict(), demo_summary)
+    emit(output, result.to_dict(), "demo_summary")
 
 
 @schema_app.command("list")
@@ -285,9 +272,7 @@ def schema_list(
     """按类别列出全部数据表：表号、表名、形式、统计时间、基础表、字段数、校验数。"""
     from statecollect.catalogue import load_catalogue
 
-    from statecollect.render import schema_listing
-
-    emit(output, load_catalogue(edition, schemas).listing(), schema_listing)
+    emit(output, load_catalogue(edition, schemas).listing(), "schema_listing")
 
 
 @schema_app.command("show")
@@ -301,9 +286,7 @@ def schema_show(
     from statecollect.catalogue import load_catalogue
 
     catalogue = load_catalogue(edition, schemas)
-    from statecollect.render import table_description
-
-    emit(output, catalogue.describe(catalogue.table(table)), table_description)
+    emit(output, catalogue.describe(catalogue.table(table)), "table_description")
 
 
 @schema_app.command("check")
@@ -317,18 +300,7 @@ def schema_check(
     from statecollect.schema_loader import check_schema_dir, default_schema_dir
 
     report = check_schema_dir(directory or default_schema_dir())
-    if output is OutputFormat.JSON:
-        emit_json(report.to_dict())
-    elif report.problems:
-        from statecollect.render import findings_table
-
-        console().print(findings_table(report.problems, f"架构检查：发现 {len(report.problems)} 个问题"))
-    else:
-        summary = report.to_dict()
-        console().print(
-            f"[green]架构检查通过[/green]：{summary['table_count']} 张表，{summary['field_count']} 个字段，"
-            f"{summary['check_count']} 条校验，{summary['code_list_count']} 个代码表。"
-        )
+    emit(output, report.to_dict(), "schema_check_summary")
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
 
 
@@ -368,11 +340,11 @@ def report_failure(exc: BaseException) -> int:
     from statecollect.task_split import SplitError
 
     if isinstance(exc, SplitError):
-        errors.print(findings_table(exc.findings, f"任务分解表有 {len(exc.findings)} 个问题"))
+        errors.print(findings_table([item.to_dict() for item in exc.findings], f"任务分解表有 {len(exc.findings)} 个问题"))
         errors.print("[dim]建议：在 Excel/WPS 中按上表修正任务分解表后重试。[/dim]")
         return EXIT_USAGE
     if isinstance(exc, SchemaLoadError):
-        errors.print(findings_table(exc.problems[:20], f"架构有 {len(exc.problems)} 个问题，无法使用"))
+        errors.print(findings_table([item.to_dict() for item in exc.problems[:20]], f"架构有 {len(exc.problems)} 个问题，无法使用"))
         errors.print("[dim]建议：运行 statecollect schema check 查看全部问题并修正架构文件。[/dim]")
         return EXIT_USAGE
     errors.print(f"[bold red]内部错误：[/bold red]{type(exc).__name__}: {exc}")

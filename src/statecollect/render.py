@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from statecollect.findings import SEVERITY_LABELS, Finding, Severity
+from statecollect.findings import SEVERITY_LABELS, Location, Severity
 from statecollect.ledger import STAGE_LABELS
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "init_summary",
     "merge_summary",
     "progress_bar",
+    "schema_check_summary",
     "schema_listing",
     "status_summary",
     "table_description",
@@ -242,10 +244,23 @@ def progress_bar(description: str) -> Iterator[Callable[[str], None]]:
         yield advance
 
 
-def findings_table(findings: Sequence[Finding], title: str) -> RichTable:
+def findings_table(findings: Sequence[dict[str, Any]], title: str) -> RichTable:
+    """Findings in their JSON form (:meth:`Finding.to_dict`), one per line."""
     grid = _grid(title, ("级别", "位置", "问题", "修改建议"))
     for finding in findings:
-        style = "red" if finding.severity is Severity.ERROR else "yellow"
-        grid.add_row(Text(SEVERITY_LABELS[finding.severity], style=style), finding.location.describe(),
-                     finding.message, finding.hint)
+        severity = Severity(finding["severity"])
+        place = Location(**{name: finding[name] for name in _LOCATION_FIELDS}).describe()
+        grid.add_row(Text(SEVERITY_LABELS[severity], style="red" if severity is Severity.ERROR else "yellow"), place,
+                     finding["message"], finding["hint"])
     return grid
+
+
+_LOCATION_FIELDS = tuple(item.name for item in fields(Location))
+
+
+def schema_check_summary(result: dict[str, Any]) -> RenderableType:
+    problems = result["problems"]
+    if problems:
+        return findings_table(problems, f"架构检查：发现 {len(problems)} 个问题")
+    return Text.from_markup(f"[green]架构检查通过[/green]：{result['table_count']} 张表，{result['field_count']} 个字段，"
+                            f"{result['check_count']} 条校验，{result['code_list_count']} 个代码表。")
