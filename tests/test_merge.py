@@ -15,7 +15,7 @@ from statecollect.demo import TRUTH_FILE
 from statecollect.errors import UserError
 from statecollect.generate import BaseData, generate_workbooks, workbook_name
 from statecollect.ledger import Ledger
-from statecollect.merge import export, master_path, merge
+from statecollect.merge import export, merge
 from statecollect.task_split import read_split_workbook
 from statecollect.validate import validate
 from statecollect.workbook_layout import sheet_title
@@ -79,10 +79,10 @@ def test_master_of_the_clean_demo_equals_its_truth(school: Path) -> None:
 def test_same_inputs_same_master(school: Path) -> None:
     check(school)
     first = sheet_values(merge(school).master)
-    created = load_workbook(master_path(open_workspace(school))).properties.created
+    created = load_workbook(open_workspace(school).master_path).properties.created
     second = sheet_values(merge(school).master)
     assert first == second
-    assert load_workbook(master_path(open_workspace(school))).properties.created == created
+    assert load_workbook(open_workspace(school).master_path).properties.created == created
 
 
 def test_full_cycle_errors_fixed_revalidated_merged(school: Path) -> None:
@@ -211,7 +211,7 @@ def test_export_writes_platform_files(school: Path) -> None:
 
 def test_output_path_taken_by_a_folder(school: Path) -> None:
     check(school)
-    master_path(open_workspace(school)).mkdir(parents=True)
+    open_workspace(school).master_path.mkdir(parents=True)
     with pytest.raises(UserError, match="同名的文件夹"):
         merge(school)
 

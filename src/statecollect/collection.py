@@ -98,6 +98,11 @@ class Workspace:
     def split_path(self) -> Path:
         return self.root / SPLIT_FILE
 
+    @property
+    def master_path(self) -> Path:
+        """The merged master workbook (there once merge has run)."""
+        return self.folder("master") / f"{self.collection.year}_状态数据总表.xlsx"
+
 
 @dataclass
 class InitResult:

@@ -113,9 +113,7 @@ def run_generate(
     if unknown:
         raise UserError(f"任务分解表中没有负责数据表的部门：{'、'.join(unknown)}", "可选：" + "、".join(known))
     if base_path is None:
-        from statecollect.merge import master_path
-
-        merged = master_path(workspace)
+        merged = workspace.master_path
         base_path = merged if merged.is_file() else None  # once tables are merged, their keys feed the dropdowns
     base = base_from_workbook(base_path, catalogue) if base_path else None
     return generate_workbooks(workspace, catalogue, split, base=base, departments=departments or None, progress=progress)

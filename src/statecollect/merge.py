@@ -32,15 +32,11 @@ from statecollect.returned_file import FileReport, ValidationContext, collection
 from statecollect.workbook_layout import sheet_title
 from statecollect.workbook_read import header_row, read_sheets, records
 
-__all__ = ["ExportResult", "MergeResult", "TableMerge", "export", "master_path", "merge", "read_master", "snapshot_rows"]
+__all__ = ["ExportResult", "MergeResult", "TableMerge", "export", "merge", "read_master", "snapshot_rows"]
 
 PROVENANCE = ("来源部门", "来源文件", "来源行")
 SUMMARY_SHEET = "汇总说明"
 Record = dict[str, Any]
-
-
-def master_path(workspace: Workspace) -> Path:
-    return workspace.folder("master") / f"{workspace.collection.year}_状态数据总表.xlsx"
 
 
 @dataclass
@@ -336,7 +332,7 @@ def _write_master(workspace: Workspace, merges: list[TableMerge]) -> Path:
             sheet.append(streamed_row(sheet, [*values, department, file_name, source_row]))
     # fixed document times: the same inputs give the same master
     workbook.properties.created = workbook.properties.modified = datetime(workspace.collection.year, 1, 1)
-    return save_atomically(workbook, master_path(workspace))
+    return save_atomically(workbook, workspace.master_path)
 
 
 def _header_style(cell: Any) -> None:
@@ -380,7 +376,7 @@ def export(root: Path, progress: Callable[[str], None] | None = None) -> ExportR
 
     workspace = open_workspace(root)
     catalogue = load_catalogue(workspace.collection.edition)
-    path = master_path(workspace)
+    path = workspace.master_path
     if not path.is_file():
         raise UserError("还没有总表", "先运行 statecollect merge 生成总表")
     engine = collection_context(workspace, with_split=False).engine

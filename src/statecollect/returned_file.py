@@ -29,7 +29,10 @@ from statecollect.workbook_read import SheetRows, cell_text, find_table, header_
 __all__ = ["FileChecker", "FileReport", "TableReport", "ValidationContext", "collection_context", "open_context",
            "read_file"]
 
-HEADER_SHARE_WITHOUT_META = 0.6
+# the share of a table's headers that finds it where it is expected (in the sheet the file's
+# _meta names, or a sheet of that name): enough to go on and report renamed columns. Where
+# nothing says which table a sheet holds, every header must be there.
+HEADER_SHARE_WHERE_EXPECTED = 0.6
 
 
 @dataclass
@@ -220,7 +223,7 @@ class FileChecker:
         by_name = next((sheet for sheet in self.sheets if sheet.name == sheet_name), None) if sheet_name else None
         if by_name is not None:
             return self.read_table(table, by_name)
-        share = 1.0 if sheet_name is None else HEADER_SHARE_WITHOUT_META
+        share = 1.0 if sheet_name is None else HEADER_SHARE_WHERE_EXPECTED
         found = self.find_by_headers(table, share)
         if found is None:
             if sheet_name is not None:
@@ -254,11 +257,11 @@ class FileChecker:
                      "如是其他部门的数据，请交给对应部门；如是草稿，可删除")
 
     def read_table(self, table: Table, sheet: SheetRows) -> TableReport | None:
-        rows = _form_rows(sheet, table, HEADER_SHARE_WITHOUT_META) if table.shape is Shape.FORM else None
+        rows = _form_rows(sheet, table, HEADER_SHARE_WHERE_EXPECTED) if table.shape is Shape.FORM else None
         if rows:
             return self.read_form(table, sheet, rows)
         headers = [field.header for field in table.template_fields]
-        index = header_row(sheet, headers, HEADER_SHARE_WITHOUT_META)
+        index = header_row(sheet, headers, HEADER_SHARE_WHERE_EXPECTED)
         if index is None:
             self.add(self.where(sheet.name, table=table.number), "structure.no_header", Severity.ERROR,
                      f"工作表“{sheet.name}”中找不到{table.display_name}的表头", "请恢复下发模板中的表头（第 1 行）")

@@ -181,9 +181,9 @@ def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> d
     """The tables already merged into the collection's master: references resolve against them."""
     if workspace is None:
         return {}
-    from statecollect.merge import master_path, read_master
+    from statecollect.merge import read_master
 
-    path = master_path(workspace)
+    path = workspace.master_path
     return read_master(path, context.catalogue, context.engine) if path.is_file() else {}
 
 
