@@ -100,3 +100,33 @@ def test_format_for_the_platform() -> None:
     assert format_value(date(2020, 9, 30), FieldType.DATE) == "2020-09-30"
     assert format_value(12.0, FieldType.INTEGER) == "12"
     assert format_value(None, FieldType.TEXT) == ""
+
+
+ISBN = r"(?:ISBN[:：]?\s*)?(?:97[89][- ]?)?(?:\d[- ]?){9}[\dXx]"  # as in schemas/2020/tables/JSCBZZQK.yaml
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "value", "rules", "extra"),
+    [
+        ("text", "张\u00a0三", "张 三", ["cell.normalized"], {}),  # a non-breaking space becomes a plain one
+        ("text", "张三\u200b", "张三", ["cell.normalized"], {}),
+        ("integer", "-", None, ["cell.placeholder"], {}),
+        ("decimal", "—", None, ["cell.placeholder"], {}),
+        ("text", "-", "-", [], {}),  # in text a dash is text
+        ("phone", "13800138000", "13800138000", [], {}),
+        ("phone", "010-62751234", "010-62751234", [], {}),
+        ("phone", "1380013800", "1380013800", ["cell.bad_format"], {}),  # a wrong value is kept, and marked
+        ("phone", 13800138000.0, "13800138000", [], {}),  # a mobile number survives being stored as a number
+        ("phone", 1062751234.0, "1062751234", ["cell.bad_format"], {}),  # a landline loses its leading 0
+        ("url", "https://www.example.edu.cn/about", "https://www.example.edu.cn/about", [], {}),
+        ("url", "学校主页", "学校主页", ["cell.bad_format"], {}),
+        ("email", "office@example.edu.cn", "office@example.edu.cn", [], {}),
+        ("email", "office.example.edu.cn", "office.example.edu.cn", ["cell.bad_format"], {}),
+        ("id", "978-7-04-012345-6", "978-7-04-012345-6", [], {"pattern": ISBN}),
+        ("id", "7-04-012345-X", "7-04-012345-X", [], {"pattern": ISBN}),
+        ("id", "978-7-04", "978-7-04", ["cell.bad_format"], {"pattern": ISBN}),
+    ],
+)
+def test_spaces_placeholders_and_patterns_on_both_sides(kind: str, raw: object, value: object, rules: list[str],
+                                                        extra: dict[str, object]) -> None:
+    assert parse(kind, raw, **extra) == (value, rules)

@@ -158,3 +158,43 @@ def test_libreoffice_opens_and_keeps_dropdowns(generated: Path, tmp_path: Path) 
     assert kinds["C2"][0] == "list" and "list_XB" in kinds["C2"][1]
     assert META_SHEET in round_trip.sheetnames and LISTS_SHEET in round_trip.sheetnames
     assert "list_XB" in round_trip.defined_names
+
+
+def _sheet_of(root: Path, table_number: str):
+    catalogue = load_catalogue()
+    table = catalogue.table(table_number)
+    split = read_split_workbook(root / SPLIT_FILE, catalogue)
+    department = split.assignment(table.id).responsible
+    return table, load_workbook(outbox_file(root, department))[sheet_title(table.number, table.title)]
+
+
+def test_bounds_and_formats_follow_the_schema(generated: Path) -> None:
+    table, sheet = _sheet_of(generated, "7-3-2")
+    validations = {str(dv.sqref).split(":")[0]: dv for dv in sheet.data_validations.dataValidation}
+    letters = {field.header: sheet.cell(1, index + 1).column_letter for index, field in enumerate(table.template_fields)}
+    rank = validations[f"{letters['本人排名']}2"]
+    assert (rank.type, rank.operator, rank.formula1, rank.formula2) == ("whole", "between", "1", "5")
+    assert sheet.column_dimensions[letters["本人排名"]].number_format == "0"
+    form, form_sheet = _sheet_of(generated, "6-6")  # a form: one line per field, the value in column B
+    line = next(cell.row for cell in form_sheet["A"] if cell.value == "体质合格率")
+    rate = {str(dv.sqref): dv for dv in form_sheet.data_validations.dataValidation}[f"B{line}"]
+    assert (rate.type, rate.operator, rate.formula1, rate.formula2) == ("decimal", "between", "0", "1")
+    courses, course_sheet = _sheet_of(generated, "5-1-1")
+    course_letters = {field.header: course_sheet.cell(1, index + 1).column_letter
+                      for index, field in enumerate(courses.template_fields)}
+    hours = {str(dv.sqref).split(":")[0]: dv for dv in course_sheet.data_validations.dataValidation}[f"{course_letters['学时']}2"]
+    assert (hours.type, hours.operator, hours.formula1) == ("decimal", "greaterThanOrEqual", "0")
+
+
+def test_every_sheet_prints_on_a4_fitted_to_the_width_with_page_numbers(generated: Path) -> None:
+    catalogue = load_catalogue()
+    staff = catalogue.table("1-5-1")
+    workbook = load_workbook(outbox_file(generated, "人事处"))
+    for name in workbook.sheetnames:
+        sheet = workbook[name]
+        if sheet.sheet_state != "visible":
+            continue
+        assert sheet.page_setup.paperSize in ("9", 9) and sheet.page_setup.fitToWidth in (1, "1"), name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and "&P" in sheet.oddFooter.center.text, name
+    wide = workbook[sheet_title(staff.number, staff.title)]
+    assert len(staff.template_fields) > 6 and wide.page_setup.orientation == "landscape"

@@ -256,3 +256,44 @@ def test_a_refused_change_keeps_the_frozen_rows_typed_and_counted_apart(school: 
     grade = header.index("年级")
     assert rows and all(isinstance(row[grade], float) for row in rows)  # numbers, as in the department's file
     assert "改过的姓名" not in {row[1] for row in rows}
+
+
+def test_a_locked_master_is_left_whole_and_no_temporary_file_remains(school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    check(school)
+    master = merge(school).master
+    before = master.read_bytes()
+    edit_cell(school / "回收" / HR, UNITS, "D2", "新的负责人")
+    check(school)
+
+    def locked(source: object, target: object) -> None:
+        raise PermissionError(13, "Permission denied")  # what Windows says while Excel holds the file
+
+    monkeypatch.setattr(os, "replace", locked)
+    with pytest.raises(UserError, match="Excel/WPS"):
+        merge(school)
+    monkeypatch.undo()
+    assert master.read_bytes() == before
+    assert [path.name for path in master.parent.iterdir()] == [master.name]
+
+
+def test_the_master_lists_the_tables_in_catalogue_order(school: Path) -> None:
+    check(school)
+    master = merge(school).master
+    names = CalamineWorkbook.from_path(str(master)).sheet_names
+    catalogue = load_catalogue()
+    order = {sheet_title(table.number, table.title): index for index, table in enumerate(catalogue.tables)}
+    assert names[0] == "汇总说明" and len(names) > 10
+    assert [order[name] for name in names[1:]] == sorted(order[name] for name in names[1:])
+
+
+@pytest.mark.parametrize("text", ["@SUM(1)", "-1+1", "\t=1", "\r=1"])
+def test_text_that_a_spreadsheet_would_run_stays_text_in_master_and_export(school: Path, text: str) -> None:
+    edit_cell(school / "回收" / HR, UNITS, "D2", text, as_text=True)
+    check(school)
+    master = merge(school).master
+    assert load_workbook(master)[UNITS]["D2"].data_type == "s"
+    export(school)
+    exported = load_workbook(open_workspace(school).folder("export") / "表1-2 学校相关党政单位.xlsx").active
+    assert exported["D2"].data_type == "s" and exported["D2"].value.strip() == text.strip()

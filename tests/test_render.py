@@ -49,3 +49,15 @@ def test_frozen_rows_kept_are_shown_apart_from_the_sum() -> None:
     assert "交回 30 行 = 汇总 0 行 + 未汇总 30 行；另保留冻结版本 29 行" in text and "保留冻结版本" in text.splitlines()[2]
     plain = rendered(merge_summary({**result, "rows_frozen": 0, "tables": [{**table, "rows_frozen": 0}]}))
     assert "冻结" not in plain
+
+
+def test_the_summary_of_a_batch_with_errors_shows_where_what_and_how(demo_dir: Path) -> None:
+    from statecollect.validate import validate
+
+    result = validate([], root=demo_dir, write_feedback=False).to_dict()
+    text = rendered(validation_summary(result))
+    assert f"错误 {result['errors']} 个" in text and result["errors"] > 0
+    assert "错误（显示前" in text and "位置" in text and "修改建议" in text
+    first = next(finding for finding in result["findings"] if finding["severity"] == "error" and finding["cell"])
+    assert f"› {first['cell']}" in text and first["message"] in text.replace("\n", "")
+    assert "请把反馈副本发回各部门修改后重新交回" in text

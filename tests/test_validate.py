@@ -375,3 +375,54 @@ def test_feedback_copies_are_written_with_the_cycle_collector_on(school: Path, t
         gc.enable()
     assert seen and all(seen)  # openpyxl's workbooks are cyclic: each copy can be freed
     assert not left_on
+
+
+def test_row_numbers_are_excel_rows_below_a_moved_header_and_in_the_copy(school: Path, tmp_path: Path) -> None:
+    units_sheet = "1-3 学校教学科研单位"
+
+    def move_header_and_blank_a_name(workbook: Workbook) -> None:
+        sheet = workbook[units_sheet]
+        sheet.insert_rows(1, amount=2)
+        sheet["A1"] = "填表说明：本表由人事处填写"
+        sheet["A5"] = None  # the second data row, Excel row 5 now
+
+    path = edit_returned(school, HR, move_header_and_blank_a_name)
+    report = validate([path], root=school, feedback_dir=tmp_path / "fb")
+    [blank] = [f for f in report.findings if f.rule_id == "cell.required" and f.location.sheet == units_sheet]
+    assert (blank.location.row, blank.location.cell, blank.location.column) == (5, "A5", "教学科研单位名称")
+    copy = load_workbook(report.files[0].feedback)
+    # the copy is the template again, header in row 1: the same record is its row 3
+    marked = copy[units_sheet]["A3"]
+    assert marked.comment is not None and "必填" in marked.comment.text
+    assert copy[units_sheet]["B3"].value == load_workbook(path)[units_sheet]["B5"].value
+
+
+def test_form_tables_report_the_line_of_each_field(school: Path, tmp_path: Path) -> None:
+    office = workbook_name(2020, "党政办")
+    lines: dict[str, int] = {}
+
+    def break_two_lines(workbook: Workbook) -> None:
+        sheet = workbook["1-1 学校概况"]
+        lines.update({row[0].value: row[0].row for row in sheet.iter_rows() if row[0].value})
+        sheet.cell(lines["开办本科教育年份"], 2).value = "一九九八年"
+        sheet.cell(lines["联系电子邮箱"], 2).value = "office.example.edu.cn"
+
+    path = edit_returned(school, office, break_two_lines)
+    report = validate([path], root=school, write_feedback=False)
+    found = {f.location.column: (f.rule_id, f.location.row, f.location.cell) for f in report.findings
+             if f.location.sheet == "1-1 学校概况"}
+    year_line, mail_line = lines["开办本科教育年份"], lines["联系电子邮箱"]
+    assert found["开办本科教育年份"] == ("cell.bad_year", year_line, f"B{year_line}")
+    assert found["联系电子邮箱"] == ("cell.bad_format", mail_line, f"B{mail_line}")
+
+
+def test_the_list_of_problems_in_a_copy_holds_every_finding_with_a_link(demo_dir: Path, tmp_path: Path) -> None:
+    report = validate([demo_dir / "回收" / HR], root=demo_dir, feedback_dir=tmp_path / "fb")
+    [file] = report.files
+    listing = load_workbook(file.feedback)["错误清单"]
+    rows = [[cell.value for cell in row] for row in listing.iter_rows(min_row=5) if any(cell.value for cell in row)]
+    assert len(rows) == len(file.findings) > 5
+    assert sorted((row[7], str(row[5])) for row in rows) == sorted((f.rule_id, f.message) for f in file.findings)
+    linked = [row[3] for row in listing.iter_rows(min_row=5) if row[3].hyperlink]
+    assert len(linked) == sum(1 for f in file.findings if f.location.cell)
+    assert rows[0][:4] == [1, "错误", "1-5-1", f"{STAFF_SHEET}!L5"]
