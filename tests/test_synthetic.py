@@ -55,3 +55,29 @@ def test_same_seed_same_school() -> None:
                                    school_type="艺术院校", table_ids=["JZGJBXX", "KKQK"], engine=Engine(catalogue, times))
     assert make(3) == make(3)
     assert make(3)["JZGJBXX"] != make(4)["JZGJBXX"]
+
+
+def _school_maker():
+    from statecollect.synthetic import _School
+
+    catalogue = load_catalogue()
+    times = StatisticTimes.for_year(2020)
+    return catalogue, _School(catalogue, times, SCALES["small"], 5, "测试学院", "综合院校", Engine(catalogue, times))
+
+
+def test_records_are_told_apart_as_the_unique_checks_tell_them() -> None:
+    catalogue, maker = _school_maker()
+    units = catalogue.table_by_id("XXJXKYDW")
+    rows = [{"单位号": "12", "教学科研单位名称": "甲"}, {"单位号": 12.0, "教学科研单位名称": "乙"},
+            {"单位号": "", "教学科研单位名称": "丙"}, {"单位号": None, "教学科研单位名称": "丁"}]
+    kept = maker.dedupe(units, rows)
+    assert [row["教学科研单位名称"] for row in kept] == ["甲", "丙", "丁"]  # 12.0 is the key 12; blanks never clash
+
+
+def test_a_rescaled_record_is_repaired_only_where_a_condition_holds() -> None:
+    catalogue, maker = _school_maker()
+    courses = catalogue.table_by_id("KKQK")
+    with_book = {"教材使用情况": "使用", "教材类型": "马工程重点教材", "学时": 48}
+    without = {"教材使用情况": "无", "教材类型": "马工程重点教材", "学时": 48}
+    assert maker.rescaled(courses, with_book)["教材类型"] == "马工程重点教材"  # the rule applies only without a book
+    assert maker.rescaled(courses, without)["教材类型"] == "无"

@@ -479,13 +479,9 @@ class _School:
     def generic(self, table: Table) -> list[Record]:
         rows = [{field_.header: self.values.value(table, field_) for field_ in table.template_fields}
                 for _ in range(self.row_count(table))]
-        # aggregate checks speak of whole tables: only a form's single record can be repaired against them
-        repairable = RelationCheck | AggregateCheck if table.shape is Shape.FORM else RelationCheck
-        relations = [(parse(check.assert_), parse(check.when) if check.when else None)
-                     for check in table.checks if isinstance(check, repairable)]
+        relations = _relations(table)
         references = sorted((check for check in table.checks if isinstance(check, ReferenceCheck)),
                             key=lambda check: all(self.table(target.table).base for target in check.targets))
-        stats = self.times.variables()
         indexes: dict[tuple[str, str], dict[str, int]] = {}  # lookups into other tables, shared by all rows
         for row in rows:
             self.pick_cascades(table, row)
@@ -497,12 +493,17 @@ class _School:
             locked: set[str] = set()
             for check in references:
                 self.copy_reference(check, row, locked)
-            repairer = _Repairer(table, self.values, self.data, stats, indexes)
-            for _ in range(3):
-                for node, when in relations:
-                    if when is None or repairer.evaluate(when, row) is True:
-                        repairer.repair(node, row)
+            self.satisfy(table, row, relations, self.data, indexes)
         return rows
+
+    def satisfy(self, table: Table, row: Record, relations: list[tuple[Node, Node | None]],
+                tables: Mapping[str, Sequence[Record]], indexes: dict[tuple[str, str], dict[str, int]] | None = None) -> None:
+        """Repair ``row`` against each relation whose condition holds; a few rounds, as one repair may undo another."""
+        repairer = _Repairer(table, self.values, tables, self.times.variables(), indexes)
+        for _ in range(3):
+            for node, when in relations:
+                if when is None or repairer.evaluate(when, row) is True:
+                    repairer.repair(node, row)
 
     def rows_matching(self, table_id: str, headers: list[str], key: tuple[str, ...]) -> Sequence[Record]:
         """Rows of a generated table whose ``headers`` hold ``key`` (an index per table and headers)."""
@@ -585,10 +586,7 @@ class _School:
 
     def rescaled(self, table: Table, row: Record) -> Record:
         scaled = _scaled(table, row, 0.5)
-        repairer = _Repairer(table, self.values, {**self.data, table.id: [scaled]}, self.times.variables())
-        for check in table.checks:
-            if isinstance(check, RelationCheck):
-                repairer.repair(parse(check.assert_), scaled)
+        self.satisfy(table, scaled, _relations(table), {**self.data, table.id: [scaled]})
         return scaled
 
     def failing(self, table: Table, rows: list[Record]) -> tuple[set[int], bool]:
@@ -600,15 +598,17 @@ class _School:
         return rows_failing, any(finding.location.row is None for finding in findings)
 
     def dedupe(self, table: Table, rows: list[Record]) -> list[Record]:
+        """Keep the first record of each key, compared as the unique checks compare them (blank parts never clash)."""
         for check in table.checks:
             if isinstance(check, UniqueCheck):
                 seen: set[tuple[str, ...]] = set()
                 kept = []
                 for row in rows:
-                    key = tuple(str(row.get(name)) for name in check.fields)
-                    if key not in seen:
-                        seen.add(key)
-                        kept.append(row)
+                    key = tuple(key_text(row.get(name)) for name in check.fields)
+                    if "" not in key and key in seen:
+                        continue
+                    seen.add(key)
+                    kept.append(row)
                 rows = kept
         return rows
 
@@ -623,6 +623,14 @@ class _School:
             rows = maker() if maker else self.dedupe(table, self.generic(table))
             self.data[table.id] = self.keep_clean(table, rows)
         return {table_id: rows for table_id, rows in self.data.items() if table_id in wanted}
+
+
+def _relations(table: Table) -> list[tuple[Node, Node | None]]:
+    """The table's relations to repair records against, each with its condition."""
+    # aggregate checks speak of whole tables: only a form's single record can be repaired against them
+    repairable = RelationCheck | AggregateCheck if table.shape is Shape.FORM else RelationCheck
+    return [(parse(check.assert_), parse(check.when) if check.when else None)
+            for check in table.checks if isinstance(check, repairable)]
 
 
 def _window(times: StatisticTimes, check: DateWindowCheck) -> tuple[date, date]:
