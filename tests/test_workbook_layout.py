@@ -13,3 +13,11 @@ def test_sheet_titles_fit_excel() -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(number) for number in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+
+
+def test_template_cells_of_lists_and_forms() -> None:
+    from statecollect.workbook_layout import template_cell
+
+    assert template_cell(0, 0, form=False) == "A2"  # first field of the first record, below the header
+    assert template_cell(27, 9, form=False) == "AB11"
+    assert template_cell(3, 0, form=True) == "B5"  # a form's fourth line, value in column B

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.cells import canonical_record, format_value
@@ -31,7 +30,7 @@ from statecollect.synthetic import SCALES, SchoolData, synthesize
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook, write_split_workbook
 from statecollect.output import write_atomically
 from statecollect.workbook_io import save_atomically
-from statecollect.workbook_layout import sheet_title
+from statecollect.workbook_layout import column_letter, sheet_title, template_cell
 
 __all__ = ["ANSWER_KEY_FILE", "DEMO_SCHOOL", "TRUTH_FILE", "DemoResult", "build_demo", "spread_split"]
 
@@ -183,9 +182,7 @@ class _Planter:
 
     def cell(self, table: Table, index: int, header: str) -> str:
         position = [field_.header for field_ in table.template_fields].index(header)
-        if table.shape is Shape.FORM:
-            return f"B{position + 2}"
-        return f"{get_column_letter(position + 1)}{index + 2}"
+        return template_cell(position, index, form=table.shape is Shape.FORM)
 
     def plant(self, table_id: str, index: int, header: str, value: Any, rule: str, what: str) -> None:
         rows = self.cells.get(table_id)
@@ -254,7 +251,7 @@ def _plant_structure_faults(catalogue: Catalogue, split: TaskSplit, workspace: W
         worksheet = workbook[sheet]
         extra = worksheet.max_column + 1
         worksheet.cell(1, extra).value = "备注"
-        faults.append(Fault(file, sheet, f"{get_column_letter(extra)}1", "structure.extra_column", "多了一列“备注”"))
+        faults.append(Fault(file, sheet, f"{column_letter(extra)}1", "structure.extra_column", "多了一列“备注”"))
         table = catalogue.table_by_id("JSFBLWS")
         worksheet.cell(1, 2).value = table.template_fields[1].header + "（全称）"
         faults.append(Fault(file, sheet, "B1", "structure.column_renamed", "改了列标题"))

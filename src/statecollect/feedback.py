@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -30,7 +29,7 @@ from statecollect.generate import BaseData, build_department_workbook
 from statecollect.schema import Shape
 from statecollect.task_split import Assignment
 from statecollect.workbook_io import STYLE, link_to, print_setup, put, save_atomically
-from statecollect.workbook_layout import FINDINGS_SHEET
+from statecollect.workbook_layout import FINDINGS_SHEET, column_letter, template_cell
 from statecollect.workbook_read import cyclic_gc_running
 
 if TYPE_CHECKING:
@@ -91,7 +90,7 @@ def _keep_extra_columns(sheet: Worksheet, table: TableReport) -> None:
         column = first + offset
         header = put(sheet.cell(1, column), f"{name}（模板外，不采集）")
         header.fill, header.font = _EXTRA_FILL, Font(italic=True, color="595959")
-        sheet.column_dimensions[get_column_letter(column)].width = 18
+        sheet.column_dimensions[column_letter(column)].width = 18
         for row, value in enumerate(values, start=2):
             put(sheet.cell(row, column), None if value == "" else value)
 
@@ -121,12 +120,11 @@ class _CellMap:
         position = headers.get(finding.location.column or "")
         if position is None:
             return sheet, None
-        if table.table.shape is Shape.FORM:
-            return sheet, f"B{position + 2}"
+        form = table.table.shape is Shape.FORM
         index = rows.get(finding.location.row) if finding.location.row is not None else None
-        if index is None:
-            return sheet, f"{get_column_letter(position + 1)}1"
-        return sheet, f"{get_column_letter(position + 1)}{index + 2}"
+        if index is None and not form:
+            return sheet, f"{column_letter(position + 1)}1"  # about the whole column: its header
+        return sheet, template_cell(position, index or 0, form=form)
 
 
 def _mark_cells(workbook: Workbook, findings: Sequence[Finding], cells: _CellMap) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["COVER_SHEET", "FINDINGS_SHEET", "FORM_HEADERS", "LISTS_SHEET", "META_FORMAT", "META_SHEET", "TOOL_SHEETS",
-           "UNREAD_SHEETS", "column_letter", "sheet_title"]
+           "UNREAD_SHEETS", "column_letter", "sheet_title", "template_cell"]
 
 COVER_SHEET = "封面"
 LISTS_SHEET = "_lists"
@@ -30,6 +30,13 @@ def column_letter(number: int) -> str:
         number, remainder = divmod(number - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+def template_cell(position: int, index: int, *, form: bool) -> str:
+    """Where field ``position`` of record ``index`` sits in a sheet laid out by generate: a list
+    table has one row per record below its header row; a form, its one record's fields one per
+    line below the header line, the value in column B."""
+    return f"B{position + 2}" if form else f"{column_letter(position + 1)}{index + 2}"
 
 
 def sheet_title(number: str, title: str) -> str:
