@@ -96,3 +96,15 @@ def test_checking_again_does_not_reopen_the_review(school: Path) -> None:
     approve(school, department="图书馆", stage="dept", by="李四")
     validate([], root=school, write_feedback=False)
     assert states(school, "图书馆") == {"dept"}
+
+
+def test_another_departments_delivery_leaves_a_review_standing(school: Path) -> None:
+    validate([], root=school, write_feedback=False)
+    approve(school, department="图书馆", stage="dept", by="李四")
+    hr = school / "回收" / workbook_name(2020, "人事处")
+    workbook = load_workbook(hr)
+    workbook["1-2 学校相关党政单位"]["D2"] = "新的负责人"
+    workbook.save(hr)
+    validate([hr], root=school, write_feedback=False)
+    assert states(school, "图书馆") == {"dept"}  # only the library's own new delivery would reopen it
+    assert approve(school, department="图书馆", stage="school", by="王五").stage == "school"

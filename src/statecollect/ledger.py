@@ -230,10 +230,11 @@ class Ledger:
                               " FROM submissions ORDER BY seen").fetchall()
         return [Submission(*row) for row in rows]
 
-    def latest_tables(self) -> dict[tuple[str, str], tuple[Submission, TableResult]]:
-        """For each (department, table): the most recently delivered submission that holds it, with its result."""
+    def latest_tables(self, submissions: Sequence[Submission] | None = None) -> dict[tuple[str, str], tuple[Submission, TableResult]]:
+        """For each (department, table): the most recently delivered submission that holds it, with its result.
+        ``submissions``, when the caller has read them already, saves reading them again."""
         latest: dict[tuple[str, str], tuple[Submission, TableResult]] = {}
-        by_id = {submission.id: submission for submission in self.submissions()}
+        by_id = {submission.id: submission for submission in (self.submissions() if submissions is None else submissions)}
         with self.connect() as db:
             rows = db.execute("SELECT t.submission_id, t.table_id, t.rows, t.errors, t.warnings FROM submission_tables t"
                               " JOIN submissions s ON s.id = t.submission_id ORDER BY s.seen").fetchall()

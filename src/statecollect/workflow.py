@@ -11,6 +11,7 @@ a later change unless it is unfrozen with a reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,16 @@ class _Round:
     accepted: set[str]
     submissions: list[Submission]
 
+    @cached_property
+    def _newest(self) -> dict[str | None, int]:
+        """When each department (None: anyone) last delivered, as the ledger's sequence number."""
+        newest: dict[str | None, int] = {None: 0}
+        for item in self.submissions:  # in delivery order: the last one seen wins
+            newest[item.department] = newest[None] = item.seen
+        return newest
+
     def newest_submission(self, department: str | None) -> int:
-        return max((item.seen for item in self.submissions if department is None or item.department == department), default=0)
+        return self._newest.get(department, 0)
 
     def approved(self, department: str | None, stage: str) -> bool:
         since = self.newest_submission(department)
@@ -106,7 +115,8 @@ def _round(workspace: Workspace, catalogue: Catalogue) -> tuple[_Round, Ledger]:
     split = read_split_workbook(workspace.split_path, catalogue)
     ledger = Ledger(workspace.root)
     accepted = {event["table"] for event in ledger.events("accept_errors")}
-    facts = _Round(split.collected(), ledger.latest_tables(), ledger.approvals(), accepted, ledger.submissions())
+    submissions = ledger.submissions()
+    facts = _Round(split.collected(), ledger.latest_tables(submissions), ledger.approvals(), accepted, submissions)
     return facts, ledger
 
 
