@@ -81,3 +81,27 @@ def test_a_reading_begun_for_other_files_is_dropped(school: Path, tmp_path: Path
 def test_arguments_validate_would_refuse_start_nothing(tmp_path: Path) -> None:
     validate_module.start_reading([tmp_path / "nowhere"])  # not a collection, and no --year
     assert validate_module._started is None
+
+
+def test_without_defusedxml_the_early_start_reads_nothing_and_validate_says_why(
+        school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "defusedxml.ElementTree", None)  # as if it were not installed
+    validate_module.start_reading([], root=school)
+    assert validate_module._started is None
+    with pytest.raises(validate_module.UserError, match="defusedxml"):
+        validate_module.validate([], root=school, write_feedback=False)
+
+
+def test_a_failure_of_the_early_start_leaves_the_command_to_validate(
+        school: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the head start")
+
+    monkeypatch.setattr(validate_module, "start_reading", broken)
+    monkeypatch.setattr(sys, "argv", ["statecollect", "validate", "--dir", str(school), "--no-feedback", "--format", "json"])
+    try:
+        with pytest.raises(SystemExit) as ended:
+            launch.main()
+    finally:
+        gc.enable()
+    assert ended.value.code == 0 and json.loads(capsys.readouterr().out)["errors"] == 0

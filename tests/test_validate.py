@@ -426,3 +426,15 @@ def test_the_list_of_problems_in_a_copy_holds_every_finding_with_a_link(demo_dir
     linked = [row[3] for row in listing.iter_rows(min_row=5) if row[3].hyperlink]
     assert len(linked) == sum(1 for f in file.findings if f.location.cell)
     assert rows[0][:4] == [1, "错误", "1-5-1", f"{STAFF_SHEET}!L5"]
+
+
+def test_a_folder_that_cannot_be_opened_is_said_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "回收"
+    folder.mkdir()
+
+    def refused(self: Path) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "iterdir", refused)
+    with pytest.raises(UserError, match="无法打开文件夹"):
+        validate([folder], year=2020, write_feedback=False)

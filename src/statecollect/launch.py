@@ -37,10 +37,16 @@ def _prepare_validate(arguments: list[str]) -> None:
     # time of a 30,000-row sheet). The feedback copies turn it back on for openpyxl's workbooks.
     gc.disable()
     found = validate_arguments(arguments)
-    if found is not None:
-        from statecollect.validate import start_reading
+    if found is None:
+        return
+    from statecollect.validate import start_reading
 
+    try:
         start_reading(found.pop("paths"), **found)
+    except Exception:  # noqa: BLE001 - a head start only
+        # validate reads the files itself when nothing was started, and reports whatever went
+        # wrong here in Chinese; a traceback from an optimisation must never reach the user
+        return
 
 
 def validate_arguments(arguments: list[str]) -> dict[str, Any] | None:

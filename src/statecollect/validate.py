@@ -81,7 +81,11 @@ def _inputs(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(child for child in path.iterdir()
+            try:
+                children = list(path.iterdir())
+            except OSError as error:
+                raise UserError(f"无法打开文件夹 {path}：{error.strerror or error}", "请检查文件夹的访问权限") from None
+            found += sorted(child for child in children
                             if child.suffix.lower() in WORKBOOK_SUFFIXES and not child.name.startswith((".~", "~$")))
         else:
             found.append(path)
@@ -134,13 +138,14 @@ def start_reading(paths: Sequence[Path], *, root: Path | None = None, year: int 
     start nothing here, and are reported there.
     """
     global _started
-    try:
-        _, inputs = _plan(paths, root, year)
-    except UserError:
-        return
     if _started is not None:
         _started.close()
-    _started = ReadAhead(inputs, skip=UNREAD_SHEETS)
+        _started = None
+    try:
+        _, inputs = _plan(paths, root, year)
+        _started = ReadAhead(inputs, skip=UNREAD_SHEETS)
+    except UserError:
+        return
 
 
 _started: ReadAhead | None = None
