@@ -28,9 +28,9 @@ from statecollect.findings import Finding, Location, Severity
 from statecollect.ledger import Ledger, Submission, TableResult, file_hash
 from statecollect.schema import FieldType, Shape, Table, UniqueCheck
 from statecollect.task_split import read_split_workbook
-from statecollect.returned_file import FileReport, ValidationContext, collection_context, read_file
-from statecollect.workbook_layout import sheet_title
-from statecollect.workbook_read import header_row, read_sheets, records
+from statecollect.returned_file import FileChecker, FileReport, ValidationContext, collection_context, read_file
+from statecollect.workbook_layout import UNREAD_SHEETS, sheet_title
+from statecollect.workbook_read import ReadAhead, cyclic_gc_paused, header_row, read_sheets, records
 
 __all__ = ["ExportResult", "MergeResult", "TableMerge", "export", "merge", "read_master", "snapshot_rows"]
 
@@ -131,19 +131,28 @@ def _deliveries(context: ValidationContext, ledger: Ledger,
                 progress: Callable[[str], None] | None) -> dict[str, list[_Delivery]]:
     # what a department delivered stays its delivery even if the split has changed since: a table
     # now owned by another department then shows up as a conflict to decide, never silently dropped
-    latest = ledger.latest_tables()
-    files: dict[int, FileReport] = {}
+    latest = sorted(ledger.latest_tables().items(), key=lambda item: item[1][0].id)
+    files = _read_submissions(context, ledger, list({submission.id: submission for _, (submission, _) in latest}.values()),
+                              progress)
     found: dict[str, list[_Delivery]] = defaultdict(list)
-    for (department, table_id), (submission, result) in sorted(latest.items(), key=lambda item: item[1][0].id):
-        if submission.id not in files:
-            if progress:
-                progress(submission.file_name)
-            files[submission.id] = read_file(context, ledger.copy_of(submission.sha256))
+    for (department, table_id), (submission, result) in latest:
         report = next((table for table in files[submission.id].tables if table.table.id == table_id), None)
         if report is None or report.checked is None:
             continue
         found[table_id].append(_Delivery(department, submission, result, report.checked.rows, report.row_numbers))
     return found
+
+
+def _read_submissions(context: ValidationContext, ledger: Ledger, submissions: list[Submission],
+                      progress: Callable[[str], None] | None) -> dict[int, FileReport]:
+    """Each submission's stored copy read and checked, the reading done on worker threads as validate does."""
+    files: dict[int, FileReport] = {}
+    with cyclic_gc_paused(), ReadAhead([ledger.copy_of(item.sha256) for item in submissions], skip=UNREAD_SHEETS) as reading:
+        for index, path, sheets in reading:
+            if progress:
+                progress(submissions[index].file_name)
+            files[submissions[index].id] = FileChecker(context, path).run(sheets.result)
+    return files
 
 
 @dataclass
