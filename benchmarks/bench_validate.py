@@ -1,7 +1,8 @@
 """Benchmark: `statecollect validate` against a plain calamine read and frictionless-py.
 
-Two cases, each timed as whole processes (median of five runs, largest peak resident memory of
-each process from the kernel):
+Two cases, each timed as whole processes (median of seven runs, three with feedback copies; largest
+peak resident memory of each process from the kernel; validate, the read and frictionless take their
+runs in turn, so that a machine slowing down for a while cannot bend their ratios):
 
 1. a 30,000-row 本科生基本情况 sheet in one department workbook;
 2. the large demo school (32,000 students, 3,200 staff, 10,400 course rows, 40 files).
@@ -25,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
-from timing import compile_package, measure, statecollect
+from timing import compile_package, measure, measure_together, statecollect
 
 from statecollect.catalogue import load_catalogue
 from statecollect.checks import Engine
@@ -39,7 +40,8 @@ from statecollect.workbook_layout import sheet_title
 
 HERE = Path(__file__).resolve().parent
 MAIN_TABLES = ("BKSJBQK", "JZGJBXX", "KKQK", "ZYJBQK", "XXJXKYDW")
-REPEATS = 5
+REPEATS = 7
+FEEDBACK_REPEATS = 3  # no target; a run takes seconds
 
 
 def roster(root: Path) -> Path:
@@ -100,10 +102,13 @@ def frictionless_jobs(files: list[str], tables: tuple[str, ...], target: Path) -
 def compare(label: str, root: Path, tables: tuple[str, ...]) -> None:
     files = sorted(str(path) for path in (root / "回收").glob("*.xlsx"))
     jobs = frictionless_jobs(files, tables, root / "frictionless-jobs.json")
-    validated = measure(statecollect("validate", "--dir", str(root), "--no-feedback"), REPEATS)
-    with_feedback = measure(statecollect("validate", "--dir", str(root), "--feedback", str(root / "反馈-bench")), REPEATS)
-    read = measure([sys.executable, str(HERE / "read_calamine.py"), *files], REPEATS)
-    checked = measure([sys.executable, str(HERE / "validate_frictionless.py"), str(jobs)], REPEATS)
+    found = measure_together({
+        "validate": statecollect("validate", "--dir", str(root), "--no-feedback"),
+        "read": [sys.executable, str(HERE / "read_calamine.py"), *files],
+        "frictionless": [sys.executable, str(HERE / "validate_frictionless.py"), str(jobs)],
+    }, REPEATS)
+    validated, read, checked = found["validate"], found["read"], found["frictionless"]
+    with_feedback = measure(statecollect("validate", "--dir", str(root), "--feedback", str(root / "反馈-bench")), FEEDBACK_REPEATS)
     print(f"\n== {label}: {len(files)} file(s)")
     print(f"calamine read only        {read.seconds:7.2f} s  {read.peak_mib:6.0f} MiB")
     print(f"statecollect validate     {validated.seconds:7.2f} s  {validated.peak_mib:6.0f} MiB   "

@@ -35,17 +35,25 @@ def statecollect(*args: str) -> list[str]:
 
 
 def measure(command: list[str], repeats: int = 1) -> Measured:
-    """Median wall seconds and largest peak resident MiB of ``command`` over ``repeats`` runs.
+    """Median wall seconds and largest peak resident MiB of ``command`` over ``repeats`` runs."""
+    return measure_together({"": command}, repeats)[""]
+
+
+def measure_together(commands: dict[str, list[str]], repeats: int) -> dict[str, Measured]:
+    """:func:`measure` for several commands, their runs taken in turn (A B C, A B C, ...): a machine
+    that slows down for a while then slows all of them alike, and their ratios stay true.
 
     Exit status 1 (problems found) counts as a run; anything else stops the benchmark.
     """
-    times, peaks = [], []
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeats):
-        start = time.perf_counter()
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
-        peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
-    return Measured(statistics.median(times), max(peaks))
+        for name, command in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+            times[name].append(time.perf_counter() - start)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
+            peaks[name].append(int(done.stderr.strip().splitlines()[-1]) / 1024)
+    return {name: Measured(statistics.median(times[name]), max(peaks[name])) for name in commands}
