@@ -115,3 +115,12 @@ def test_a_number_column_is_still_checked_cell_by_cell_where_needed() -> None:
 
     assert hours_rules((32.0, 48.0, 32.0)) == []
     assert hours_rules((32.0, "", "三十", -4.0)) == [("cell.required", 3), ("cell.not_a_number", 4), ("cell.below_min", 5)]
+
+
+def test_a_false_among_zeros_is_the_only_cell_reported() -> None:
+    for values in ((False, 0.0, 0.0, 0.0), (0.0, 0.0, False, 0.0), (True, 1.0, 1.0)):
+        checked = typed("BKSYCS", [{"使用面积（平方米）": value} for value in values])
+        found = [(f.rule_id, f.location.row) for f in checked.findings if f.location.column == "使用面积（平方米）"]
+        place = next(index for index, value in enumerate(values) if isinstance(value, bool))
+        assert found == [("cell.not_a_number", place + 2)], values
+        assert [type(value) for value in checked.columns["使用面积（平方米）"]].count(float) == len(values) - 1

@@ -105,3 +105,17 @@ def test_a_failure_of_the_early_start_leaves_the_command_to_validate(
     finally:
         gc.enable()
     assert ended.value.code == 0 and json.loads(capsys.readouterr().out)["errors"] == 0
+
+
+def test_a_year_that_is_not_a_number_is_left_to_typer() -> None:
+    assert validate_arguments(["回收", "--year", "²"]) is None  # a digit to str.isdigit, not to int()
+
+
+def test_a_head_start_that_typer_then_refuses_is_dropped(school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["statecollect", "validate", "--dir", str(school), "--format", "bogus"])
+    try:
+        with pytest.raises(SystemExit) as ended:
+            launch.main()
+    finally:
+        gc.enable()
+    assert ended.value.code == 2 and validate_module._started is None

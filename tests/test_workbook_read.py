@@ -165,3 +165,20 @@ def test_data_validation_formulas_are_not_taken_for_cell_formulas(tmp_path: Path
     with zipfile.ZipFile(tmp_path / "d.xlsx") as archive:
         assert b"<formula1>" in archive.read("xl/worksheets/sheet1.xml")
         assert not workbook_read._may_hide_or_compute(archive, "xl/worksheets/sheet1.xml")
+
+
+def test_no_malloc_trim_outside_linux_or_where_the_c_library_lacks_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
+
+    workbook_read._malloc_trim.cache_clear()
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert workbook_read._malloc_trim() is None
+    workbook_read._malloc_trim.cache_clear()
+    monkeypatch.setattr(sys, "platform", "linux")
+
+    def windows_like(name: object) -> None:
+        raise TypeError("argument of type 'NoneType' is not iterable")  # what CDLL(None) does on Windows
+
+    monkeypatch.setattr(ctypes, "CDLL", windows_like)
+    assert workbook_read._malloc_trim() is None
+    workbook_read._malloc_trim.cache_clear()

@@ -211,6 +211,9 @@ class Engine:
         and the passes over the whole column run in C (set, map)."""
         distinct = set(column)
         kinds = set(map(type, distinct))
+        if kinds & {bool, int, float}:
+            # FALSE and 0 are one member of a set: only the column itself tells which types it holds
+            kinds = set(map(type, column))
         _share_repeated(column, distinct, kinds)
         if bool in kinds:
             # True == 1.0 would share one parse: such rare columns go value by value

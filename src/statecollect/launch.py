@@ -28,7 +28,12 @@ def main() -> None:
         _prepare_validate(arguments[1:])
     from statecollect.cli import main as run_command_line
 
-    run_command_line()
+    try:
+        run_command_line()
+    finally:
+        validate = sys.modules.get("statecollect.validate")
+        if validate is not None:
+            validate.stop_reading()  # a head start typer then refused (a bad option) is not read to the end
 
 
 def _prepare_validate(arguments: list[str]) -> None:
@@ -66,9 +71,10 @@ def validate_arguments(arguments: list[str]) -> dict[str, Any] | None:
             if keyword == "root":
                 found["root"] = Path(value)
             elif keyword == "year":
-                if not value.isdigit():
+                try:
+                    found["year"] = int(value)
+                except ValueError:
                     return None
-                found["year"] = int(value)
         elif token in VALIDATE_FLAGS:
             continue
         elif token.startswith("-") and token != "-":

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from statecollect.collection import Workspace
     from statecollect.returned_file import FileReport, TableReport, ValidationContext
 
-__all__ = ["ValidationReport", "start_reading", "validate"]
+__all__ = ["ValidationReport", "start_reading", "stop_reading", "validate"]
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 REFUSED_FILE_RULES = frozenset({"file.foreign", "file.forged", "file.other_year"})
@@ -138,9 +138,7 @@ def start_reading(paths: Sequence[Path], *, root: Path | None = None, year: int 
     start nothing here, and are reported there.
     """
     global _started
-    if _started is not None:
-        _started.close()
-        _started = None
+    stop_reading()
     try:
         _, inputs = _plan(paths, root, year)
         _started = ReadAhead(inputs, skip=UNREAD_SHEETS)
@@ -149,6 +147,14 @@ def start_reading(paths: Sequence[Path], *, root: Path | None = None, year: int 
 
 
 _started: ReadAhead | None = None
+
+
+def stop_reading() -> None:
+    """Drop a reading :func:`start_reading` began that no :func:`validate` took over."""
+    global _started
+    if _started is not None:
+        _started.close()
+        _started = None
 
 
 def _reading(inputs: list[Path]) -> ReadAhead:

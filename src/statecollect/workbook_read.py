@@ -14,6 +14,7 @@ threads while the caller loads its schemas and checks the workbook before.
 from __future__ import annotations
 
 import gc
+import sys
 import zipfile
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -192,12 +193,14 @@ def _trim_then_read(path: Path, skip: Collection[str], scanner: Executor) -> lis
 
 @cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None on a system without it."""
+    """glibc's ``malloc_trim``, or None on a system without it (Windows, macOS)."""
+    if not sys.platform.startswith("linux"):
+        return None
     import ctypes
 
     try:
         return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # a C library without it, such as musl
         return None
 
 
