@@ -438,3 +438,22 @@ def test_a_folder_that_cannot_be_opened_is_said_plainly(tmp_path: Path, monkeypa
     monkeypatch.setattr(Path, "iterdir", refused)
     with pytest.raises(UserError, match="无法打开文件夹"):
         validate([folder], year=2020, write_feedback=False)
+
+
+def test_a_finding_is_marked_in_its_own_part_of_a_table_number(school: Path, tmp_path: Path) -> None:
+    office = workbook_name(2020, "党政办")
+    lines: dict[str, int] = {}
+
+    def break_the_address(workbook: Workbook) -> None:
+        assert any(name.startswith("1-1（续）") for name in workbook.sheetnames)  # 1-1 has two parts here
+        sheet = workbook["1-1 学校概况"]
+        lines.update({row[0].value: row[0].row for row in sheet.iter_rows() if row[0].value})
+        sheet.cell(lines["学校网址"], 2).value = "学校主页"
+
+    path = edit_returned(school, office, break_the_address)
+    report = validate([path], root=school, feedback_dir=tmp_path / "fb")
+    copy = load_workbook(report.files[0].feedback)
+    marked = copy["1-1 学校概况"][f"B{lines['学校网址']}"]
+    assert marked.comment is not None and "学校网址" in marked.comment.text
+    listing = [row[3].hyperlink.location for row in copy["错误清单"].iter_rows(min_row=5) if row[3].hyperlink]
+    assert f"'1-1 学校概况'!B{lines['学校网址']}" in listing

@@ -62,8 +62,9 @@ def write_feedback_copies(
                 progress(f"反馈 {file.path.name}")
             workbook, sheets = _fresh_copy(file, catalogue, owner)
             cells = _CellMap(file, sheets)
-            _mark_cells(workbook, file.findings, cells)
-            _findings_sheet(workbook, file, cells)
+            placed = [(finding, cells.locate(finding)) for finding in file.findings]
+            _mark_cells(workbook, placed)
+            _findings_sheet(workbook, file, placed)
             file.feedback = save_atomically(workbook, target / feedback_name(file.path))
 
 
@@ -103,16 +104,19 @@ class _CellMap:
     sheets: dict[str, str]
 
     @cached_property
-    def _tables(self) -> dict[str, tuple[TableReport, dict[str, int], dict[int, int]]]:
-        """Each table by number, with its headers' and Excel rows' positions: thousands of findings are placed."""
-        found: dict[str, tuple[TableReport, dict[str, int], dict[int, int]]] = {}
+    def _tables(self) -> dict[str, list[tuple[TableReport, dict[str, int], dict[int, int]]]]:
+        """The tables by number (parts of one table share it), with their headers' and Excel rows'
+        positions: thousands of findings are placed."""
+        found: dict[str, list[tuple[TableReport, dict[str, int], dict[int, int]]]] = defaultdict(list)
         for table in self.file.tables:
             headers = {field.header: position for position, field in enumerate(table.table.template_fields)}
-            found.setdefault(table.table.number, (table, headers, {row: index for index, row in enumerate(table.row_numbers)}))
+            found[table.table.number].append((table, headers, {row: index for index, row in enumerate(table.row_numbers)}))
         return found
 
     def locate(self, finding: Finding) -> tuple[str, str | None] | None:
-        entry = self._tables.get(finding.location.table or "")
+        # the table a finding is about, told apart as FileReport.findings_about tells it
+        entry = next((item for item in self._tables.get(finding.location.table or "", ())
+                      if finding.location.sheet in (item[0].sheet, None)), None)
         if entry is None:
             return None
         table, headers, rows = entry
@@ -127,10 +131,12 @@ class _CellMap:
         return sheet, template_cell(position, index or 0, form=form)
 
 
-def _mark_cells(workbook: Workbook, findings: Sequence[Finding], cells: _CellMap) -> None:
+Placed = list[tuple[Finding, tuple[str, str | None] | None]]  # each finding with its sheet and cell in the copy
+
+
+def _mark_cells(workbook: Workbook, placed: Placed) -> None:
     notes: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    for finding in findings:
-        place = cells.locate(finding)
+    for finding, place in placed:
         if place is not None and place[1] is not None:
             notes[(place[0], place[1])].append(finding)
     for (sheet_name, cell_ref), items in notes.items():
@@ -141,7 +147,7 @@ def _mark_cells(workbook: Workbook, findings: Sequence[Finding], cells: _CellMap
         cell.comment = Comment(text[:2000], "statecollect", width=320, height=60 + 40 * min(len(items), 6))
 
 
-def _findings_sheet(workbook: Workbook, file: FileReport, cells: _CellMap) -> None:
+def _findings_sheet(workbook: Workbook, file: FileReport, placed: Placed) -> None:
     sheet = workbook.create_sheet(FINDINGS_SHEET, index=1)
     errors, warnings = file.count(Severity.ERROR), file.count(Severity.WARNING)
     title = put(sheet.cell(1, 1), f"错误清单：{file.path.name}，错误 {errors} 个，警告 {warnings} 个")
@@ -151,10 +157,9 @@ def _findings_sheet(workbook: Workbook, file: FileReport, cells: _CellMap) -> No
     for column, text in enumerate(headers, start=1):
         cell = put(sheet.cell(4, column), text)
         cell.font, cell.fill, cell.border = STYLE.header_font, STYLE.header_fill, STYLE.border
-    ordered = sorted(file.findings, key=lambda item: (item.severity is not Severity.ERROR, item.location.table or "",
-                                                      item.location.row or 0))
-    for row, finding in enumerate(ordered, start=5):
-        place = cells.locate(finding)
+    ordered = sorted(placed, key=lambda item: (item[0].severity is not Severity.ERROR, item[0].location.table or "",
+                                               item[0].location.row or 0))
+    for row, (finding, place) in enumerate(ordered, start=5):
         where = f"{place[0]}!{place[1]}" if place and place[1] else (place[0] if place else finding.location.describe())
         values = (row - 4, SEVERITY_LABELS[finding.severity], finding.location.table or "", where,
                   finding.location.column or "", finding.message, finding.hint, finding.rule_id)
