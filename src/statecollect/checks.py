@@ -182,7 +182,8 @@ class Engine:
         self.stats = times.variables()
         self._parsers: dict[str, list[tuple[str, bool, FieldParser]]] = {}
         self.key_cache: dict[tuple[int, str, tuple[str, ...]], AbstractSet[Key]] = {}
-        self._compiled: dict[str, Evaluator] = {}
+        # lookups such as count(BKSJBQK.学号, …) index another table once per run, shared by every check
+        self.lookup_cache: dict[tuple[str, str], dict[str, int]] = {}
 
     # ------------------------------------------------------------------ cells
 
@@ -268,6 +269,7 @@ class Engine:
         """
         # row and part lists stay alive for the whole run, so their ids are safe cache keys until the next run
         self.key_cache = {}
+        self.lookup_cache = {}
         delivered: dict[str, list[CheckedTable]] = {}
         for checked in batch:
             delivered.setdefault(checked.table.id, []).append(checked)
@@ -302,17 +304,18 @@ class Engine:
         yield from runner(self, check, checked, tables)
 
     def compiled(self, source: str, table_id: str) -> Evaluator:
-        key = f"{table_id}\x1f{source}"
-        if key not in self._compiled:
-            self._compiled[key] = compile_expression(source, table_id)
-        return self._compiled[key]
+        return compile_expression(source, table_id)  # parsed and compiled once: both steps are cached
+
+    def context(self, tables: Mapping[str, Sequence[Record]], row: Record | None = None) -> EvalContext:
+        """What an expression of a check is evaluated against in this run."""
+        return EvalContext(row=row or {}, tables=tables, stats=self.stats, indexes=self.lookup_cache)
 
     def applies(self, check: Check, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Callable[[Record], bool]:
         """Whether the check's ``when`` condition holds for a row (always, without one)."""
         if not check.when:
             return lambda row: True
         condition = self.compiled(check.when, checked.table.id)
-        context = EvalContext(row={}, tables=tables, stats=self.stats)
+        context = self.context(tables)
 
         def holds(row: Record) -> bool:
             context.row = row
@@ -494,7 +497,7 @@ def _code_list(engine: Engine, check: CodeListCheck, checked: CheckedTable, tabl
 def _relation(engine: Engine, check: RelationCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     condition = engine.compiled(check.assert_, checked.table.id)
     anchor = check.fields[0] if check.fields else _first_field(check.assert_)
-    context = EvalContext(row={}, tables=tables, stats=engine.stats)
+    context = engine.context(tables)
 
     def broken(row: Record) -> bool:
         context.row = row
@@ -580,7 +583,7 @@ def _date_window(engine: Engine, check: DateWindowCheck, checked: CheckedTable, 
 def _aggregate(engine: Engine, check: AggregateCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     condition = engine.compiled(check.assert_, checked.table.id)
     own = checked.record(0) if checked.count and checked.table.shape is Shape.FORM else {}
-    context = EvalContext(row=own, tables=tables, stats=engine.stats)
+    context = engine.context(tables, own)
     if condition(context) is not False:
         return
     anchor = _first_field(check.assert_) if checked.table.shape is Shape.FORM else None

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from statecollect.catalogue import Catalogue, load_catalogue
-from statecollect.folders import COLLECTION_FILE, FOLDERS, SPLIT_FILE, CollectionError, find_root
+from statecollect.folders import COLLECTION_FILE, FOLDERS, SPLIT_FILE, CollectionError, check_year, find_root
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import default_split, write_split_workbook
 from statecollect.output import write_atomically
@@ -148,8 +148,7 @@ def init_collection(directory: Path, *, year: int, school: str, school_type: str
         )
     if not school.strip():
         raise CollectionError("学校名称不能为空", "用 --school 指定学校全称")
-    if not 2000 <= year <= 2100:
-        raise CollectionError(f"采集年份 {year} 不合理", "用 --year 指定四位年份，如 2020")
+    check_year(year)
     if directory.exists() and not directory.is_dir():
         raise CollectionError(f"{directory} 已存在且不是文件夹", "请换一个文件夹名")
     result = InitResult(root=directory)

@@ -690,7 +690,7 @@ def _compile_call(node: Call, default_table: str) -> Evaluator:
         rows = _rows_for(context, table_id)
         if inner is None:
             return len(rows)
-        sub = EvalContext(row={}, tables=context.tables, stats=context.stats)
+        sub = EvalContext(row={}, tables=context.tables, stats=context.stats, indexes=context.indexes)
         values = []
         for row in rows:
             sub.row = row

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from statecollect.errors import UserError
 
-__all__ = ["COLLECTION_FILE", "FOLDERS", "SPLIT_FILE", "CollectionError", "find_root"]
+__all__ = ["COLLECTION_FILE", "FOLDERS", "SPLIT_FILE", "CollectionError", "check_year", "find_root"]
 
 COLLECTION_FILE = "collection.yaml"
 SPLIT_FILE = "任务分解表.xlsx"
@@ -27,6 +27,12 @@ FOLDERS: dict[str, str] = {
 
 class CollectionError(UserError):
     """A collection folder or settings file that cannot be used."""
+
+
+def check_year(year: int) -> None:
+    """Refuse a collection year no round could have."""
+    if not 2000 <= year <= 2100:
+        raise CollectionError(f"采集年份 {year} 不合理", "用 --year 指定四位年份，如 2020")
 
 
 def find_root(directory: Path) -> Path:

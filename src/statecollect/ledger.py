@@ -279,7 +279,9 @@ class Ledger:
                        (now(), kind, table_id, department, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        where, given = ("WHERE kind = ?", (kind,)) if kind is not None else ("", ())
         with self.connect() as db:
-            rows = db.execute("SELECT happened_at, kind, table_id, department, detail FROM events ORDER BY id").fetchall()
+            rows = db.execute(f"SELECT happened_at, kind, table_id, department, detail FROM events {where} ORDER BY id",
+                              given).fetchall()
         return [{"at": at, "kind": event_kind, "table": table, "department": department, "detail": json.loads(detail)}
-                for at, event_kind, table, department, detail in rows if kind is None or event_kind == kind]
+                for at, event_kind, table, department, detail in rows]

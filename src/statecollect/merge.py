@@ -204,12 +204,12 @@ class _TableMerger:
             result.merged.append((item.rows[0], item.department, item.submission.file_name, item.row_numbers[0]))
 
     def merge_list(self, usable: list[_Delivery], result: TableMerge) -> None:
-        unique = next((check for check in self.table.checks if isinstance(check, UniqueCheck) and not check.when), None)
+        unique = _key_fields(self.table)
         owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
         if unique is not None:
             for item in usable:
                 for row in item.rows:
-                    owners[_row_key(row, unique.fields)].add(item.department)
+                    owners[_row_key(row, unique)].add(item.department)
         contested = {key for key, departments in owners.items() if len(departments) > 1}
         for key in sorted(contested):
             result.findings.append(self.finding(
@@ -217,7 +217,7 @@ class _TableMerger:
                 f"核实后由一个部门删除，或用 --prefer {self.table.number}=部门 指定采用哪个部门的数据"))
         for item in usable:
             for row, number in zip(item.rows, item.row_numbers, strict=True):
-                key = _row_key(row, unique.fields) if unique is not None else ()
+                key = _row_key(row, unique) if unique is not None else ()
                 if key in contested and item.department != self.preferred:
                     continue
                 result.merged.append((row, item.department, item.submission.file_name, number))
@@ -229,6 +229,11 @@ def snapshot_rows(context: ValidationContext, ledger: Ledger, submission: Submis
     report = read_file(context, ledger.copy_of(submission.sha256))
     return {found.table.id: [canonical_record(found.table, row) for row in found.checked.records()]
             for found in report.tables if found.table.id in table_ids and found.checked is not None}
+
+
+def _key_fields(table: Table) -> tuple[str, ...] | None:
+    """The fields a list table's records are told apart by: its unconditional unique check's."""
+    return next((tuple(check.fields) for check in table.checks if isinstance(check, UniqueCheck) and not check.when), None)
 
 
 def _row_key(row: Record, headers: Sequence[str]) -> tuple[str, ...]:
@@ -264,7 +269,7 @@ def _guard_frozen(merged: TableMerge, snapshot: list[dict[str, str]], thawed: bo
 
 
 def _diff(table: Table, before: list[dict[str, str]], after: list[dict[str, str]]) -> dict[str, Any]:
-    unique = next((check.fields for check in table.checks if isinstance(check, UniqueCheck) and not check.when), None)
+    unique = _key_fields(table)
     key_of = (lambda row: tuple(row.get(name, "") for name in unique)) if unique else (lambda row: tuple(row.values()))
     old = {key_of(row): row for row in before}
     new = {key_of(row): row for row in after}

@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from statecollect.findings import SEVERITY_LABELS, Location, Severity
-from statecollect.ledger import STAGE_LABELS
 
 __all__ = [
     "approval_summary",
@@ -226,6 +224,8 @@ def status_summary(result: dict[str, Any]) -> RenderableType:
 
 
 def approval_summary(result: dict[str, Any]) -> RenderableType:
+    from statecollect.ledger import STAGE_LABELS  # the ledger (sqlite3, hashlib) only for this view
+
     stage = STAGE_LABELS[result["stage"]]
     who = f"{result['department']} " if result["department"] else ""
     return Text(f"已记录：{who}{stage}，审核人 {result['approved_by']}，{result['approved_at']}", style="green")
@@ -234,6 +234,8 @@ def approval_summary(result: dict[str, Any]) -> RenderableType:
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[str], None]]:
     """A transient progress display; yields a callback that names the item being worked on."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # only while work runs
+
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
                   console=Console(stderr=True)) as progress:
         task = progress.add_task(description, total=None)

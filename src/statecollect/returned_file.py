@@ -24,7 +24,7 @@ from statecollect.signing import collection_id, verify
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import TaskSplit, read_split_workbook
 from statecollect.workbook_layout import FORM_HEADERS, META_FORMAT, META_SHEET, TOOL_SHEETS, UNREAD_SHEETS, column_letter
-from statecollect.workbook_read import SheetRows, cell_text, find_table, header_row, read_sheets
+from statecollect.workbook_read import SheetRows, cell_text, find_table, header_row, headers_needed, read_sheets
 
 __all__ = ["FileChecker", "FileReport", "TableReport", "ValidationContext", "collection_context", "open_context",
            "read_file"]
@@ -404,6 +404,6 @@ def _form_rows(sheet: SheetRows, table: Table, share: float) -> dict[str, int] |
         return None
     rows = {cell_text(row[0]): index for index, row in enumerate(sheet.rows) if row and cell_text(row[0])}
     found = {field.header: rows[field.header] for field in table.template_fields if field.header in rows}
-    needed = max(1, int(len(table.template_fields) * share + 0.999))
+    needed = headers_needed(len(table.template_fields), share)
     return found if len(found) >= needed else None
 

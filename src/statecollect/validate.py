@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
 from statecollect.findings import Finding, Severity
-from statecollect.folders import FOLDERS, CollectionError, find_root
+from statecollect.folders import FOLDERS, CollectionError, check_year, find_root
 from statecollect.workbook_layout import UNREAD_SHEETS
 from statecollect.workbook_read import ReadAhead, cyclic_gc_paused
 
@@ -184,8 +184,8 @@ def _plan(paths: Sequence[Path], root: Path | None, year: int | None) -> tuple[P
 def _check_year(root: Path | None, year: int | None) -> None:
     if root is None and year is None:
         raise UserError("不在采集文件夹中时，请用 --year 指定采集年份", "例如：statecollect validate 文件.xlsx --year 2020")
-    if year is not None and not 2000 <= year <= 2100:
-        raise UserError(f"采集年份 {year} 不合理", "用 --year 指定四位年份，如 2020")
+    if year is not None:
+        check_year(year)
 
 
 def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> dict[str, list[dict[str, Any]]]:

@@ -94,10 +94,7 @@ def streamed_row(sheet: Any, values: list[Any], style: Callable[[Any], None] | N
         if style is None and not (isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)):
             row.append(value)
             continue
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-            cell.data_type = "s"
-            cell.quotePrefix = True
+        cell = put(WriteOnlyCell(sheet), value)
         if style is not None:
             style(cell)
         row.append(cell)

@@ -34,7 +34,7 @@ from statecollect.safety import FileKind, ensure_safe_xml, inspect_file
 if TYPE_CHECKING:
     from statecollect.schema import Table
 
-__all__ = ["ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "read_sheets", "records"]
+__all__ = ["ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
 HEADER_SEARCH_ROWS = 10
 _SCAN_SLICE = 1 << 20
@@ -306,10 +306,15 @@ def cell_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def headers_needed(count: int, share: float) -> int:
+    """How many of ``count`` headers (at least one) make up ``share`` of them."""
+    return max(1, int(count * share + 0.999))
+
+
 def header_row(sheet: SheetRows, headers: Sequence[str], minimum_share: float = 1.0) -> int | None:
     """The 0-based index of the row holding ``headers`` (at least ``minimum_share`` of them)."""
     wanted = set(headers)
-    needed = max(1, int(len(wanted) * minimum_share + 0.999))
+    needed = headers_needed(len(wanted), minimum_share)
     for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
         if len(wanted & {cell_text(value) for value in row}) >= needed:
             return index
