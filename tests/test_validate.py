@@ -186,9 +186,12 @@ def test_standalone_batch_with_platform_style_files(tmp_path: Path) -> None:
     headers = ["校内专业代码", "校内专业名称", "专业名称", "专业代码", "代码版本", "所属单位名称", "所属单位号", "专业设置年份",
                "学制", "允许修业年限", "授予学位门类", "招生状态", "是否新专业", "是否师范类专业"]
     values = ["0101", "音乐学", "音乐学", "130202", "2020", "音乐学院", "0299", 2010, 4, 6, "艺术学", "在招", "否", "否"]
-    for column, (header, value) in enumerate(zip(headers, values, strict=True)):
+    served = [*values[:6], "0201", *values[7:]]  # a unit the batch's own units file holds
+    served[0], served[1] = "0102", "音乐表演"
+    for column, (header, value, good) in enumerate(zip(headers, values, served, strict=True)):
         majors.write(0, column, header)
         majors.write(1, column, value)
+        majors.write(2, column, good)
     old.save(str(tmp_path / "majors.xls"))
     report = validate([tmp_path], year=2020, feedback_dir=tmp_path / "fb")
     assert {file.path.name for file in report.files} == {"units.xlsx", "majors.xls"}
@@ -320,8 +323,9 @@ def test_trailing_blank_rows_are_ignored(school: Path) -> None:
         sheet = workbook[STAFF_SHEET]
         last = sheet.max_row
         for row in range(last + 1, last + 21):
-            sheet.cell(row, 1).value = ""
+            sheet.cell(row, 1).value = " " if row % 2 else "\u3000"  # blank to the eye, kept by Excel
             sheet.cell(row, 2).number_format = "@"
+        sheet.cell(last + 21, 3).value = "\t"
 
     before = validate([school / "回收" / HR], root=school, write_feedback=False)
     path = edit_returned(school, HR, pad)

@@ -367,6 +367,7 @@ def _data_columns(body: list[list[Any]], positions: list[int], first_number: int
     Tens of thousands of rows pass here, so each step is one pass in C (map, zip, list.count):
     calamine writes blank cells as ``""`` and gives every row the sheet's width.
     """
+    body = body[:_end_of_data(body, positions)]
     if not positions or not body:
         return [], [[] for _ in positions]
     width = max(positions) + 1
@@ -389,6 +390,15 @@ def _data_columns(body: list[list[Any]], positions: list[int], first_number: int
     if not picked:
         return [], [[] for _ in positions]
     return numbers, [list(column) for column in zip(*picked, strict=True)]
+
+
+def _end_of_data(body: list[list[Any]], positions: list[int]) -> int:
+    """Rows after the last one with a visible value in ``positions`` are not data: a space or a
+    full-width space typed below a table, or left by clearing cells, shows as nothing."""
+    end = len(body)
+    while end and not any(cell_text(body[end - 1][position]) for position in positions if position < len(body[end - 1])):
+        end -= 1
+    return end
 
 
 def _value(row: list[Any], position: int) -> Any:
