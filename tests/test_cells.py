@@ -130,3 +130,9 @@ ISBN = r"(?:ISBN[:：]?\s*)?(?:97[89][- ]?)?(?:\d[- ]?){9}[\dXx]"  # as in schem
 def test_spaces_placeholders_and_patterns_on_both_sides(kind: str, raw: object, value: object, rules: list[str],
                                                         extra: dict[str, object]) -> None:
     assert parse(kind, raw, **extra) == (value, rules)
+
+
+def test_an_id_excel_has_rounded_is_an_error_asking_for_text() -> None:
+    field = Field(key="F", header="身份证件号", type="id")
+    [issue] = build_parser(field)(110101199003077000.0).issues
+    assert issue.rule_id == "cell.id_rounded" and issue.severity is Severity.ERROR and "文本" in issue.hint

@@ -17,8 +17,10 @@ def test_init_lays_out_the_round(collection_dir: Path) -> None:
     collection = workspace.collection
     assert (collection.school, collection.school_type, collection.year) == ("测试艺术学院", "艺术院校", 2020)
     assert collection.deadlines.base_tables == date(2020, 10, 15)
-    assert collection.deadlines.collection.start == date(2020, 10, 9)
-    assert collection.deadlines.analysis.end == date(2020, 11, 10)
+    plan = collection.deadlines
+    assert (plan.learning.start, plan.learning.end) == (date(2020, 10, 7), date(2020, 10, 8))
+    assert (plan.collection.start, plan.collection.end) == (date(2020, 10, 9), date(2020, 10, 31))
+    assert (plan.analysis.start, plan.analysis.end) == (date(2020, 11, 1), date(2020, 11, 10))
     assert collection.times.academic_start == date(2019, 9, 1)
     assert len(collection.secret) == 64
 

@@ -35,7 +35,7 @@ def test_answer_key_names_every_planted_fault(demo_dir: Path) -> None:
     rules = {fault["rule"] for fault in faults}
     for expected in ("cell.not_in_code_list", "cell.bad_year_month", "cell.required", "cell.number_with_text",
                      "cell.normalized", "cell.id_as_number", "structure.extra_column", "structure.column_renamed",
-                     "structure.sheet_renamed", "structure.sheet_missing"):
+                     "structure.sheet_renamed", "structure.sheet_missing", "XYHYSHHZ.alumni_total"):
         assert expected in rules
     assert any(rule.endswith("_unique") for rule in rules) and any(rule.endswith("unit_exists") for rule in rules)
     truth = json.loads((demo_dir / "示例数据" / TRUTH_FILE).read_text(encoding="utf-8"))

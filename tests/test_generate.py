@@ -80,6 +80,7 @@ def test_meta_is_hidden_protected_and_signed(generated: Path) -> None:
     secret = open_workspace(generated).collection.secret
     signature = meta.pop("signature")
     assert meta["format"] == META_FORMAT and meta["department"] == "图书馆"
+    assert meta["edition"] == "2020" and meta["schema"] == load_catalogue().fingerprint
     assert meta["tables"] == "TSG,TSDNXZQK" and meta["collection"] == collection_id(secret)
     assert verify(meta, signature, secret)
     assert not verify({**meta, "department": "教务处"}, signature, secret)

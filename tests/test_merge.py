@@ -16,6 +16,7 @@ from statecollect.errors import UserError
 from statecollect.generate import BaseData, generate_workbooks, workbook_name
 from statecollect.ledger import Ledger
 from statecollect.merge import export, merge
+from statecollect.schema import Shape
 from statecollect.task_split import read_split_workbook
 from statecollect.validate import validate
 from statecollect.workbook_layout import sheet_title
@@ -69,6 +70,10 @@ def test_master_of_the_clean_demo_equals_its_truth(school: Path) -> None:
         header, *data = sheets[sheet_title(table.number, table.title)]
         assert header[-3:] == ["来源部门", "来源文件", "来源行"]
         assert len(data) == len(rows), table_id
+        if data:  # where each record came from: the department's file and, for a list, its Excel row
+            department, file, row = data[0][-3:]
+            assert file == workbook_name(2020, department), table_id
+            assert table.shape is Shape.FORM or row == 2, table_id
         for expected, got in zip(rows, data, strict=True):
             for field in table.template_fields:
                 assert shown(got[header.index(field.header)]) == expected[field.header], (table_id, field.header)
@@ -233,6 +238,13 @@ def test_generate_uses_the_master_once_merged(school: Path) -> None:
     workbook = load(result.workbooks[0].path)
     assert any(name.startswith("keys_") for name in workbook.defined_names)
     assert result.workbooks[0].prefilled_rows > 0
+    def header_of(sheet: object, validation: object) -> str:
+        first = sheet[str(validation.sqref).split(":")[0]]  # type: ignore[index, attr-defined]
+        return str(sheet.cell(1, first.column).value)  # type: ignore[attr-defined]
+
+    staff_numbers = [validation.formula1 for sheet in workbook.worksheets for validation in sheet.data_validations.dataValidation
+                     if header_of(sheet, validation).endswith("工号")]
+    assert staff_numbers and all("keys_" in formula for formula in staff_numbers)  # the merged staff numbers
 
 
 def test_a_refused_change_keeps_the_frozen_rows_typed_and_counted_apart(school: Path) -> None:

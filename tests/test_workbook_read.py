@@ -85,7 +85,7 @@ def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: p
     with ReadAhead(paths, workers=1, window=2) as reading:
         _, first_path, first = next(iter(reading))
         assert first_path in paths and first.result()[0].rows == [["x"]]
-    assert len(asked) <= 3  # the window, and the one taken in when the first was handed over
+    assert 1 <= len(asked) <= 3  # the window, and the one taken in when the first was handed over
 
 
 def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
