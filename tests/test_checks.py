@@ -72,25 +72,42 @@ def test_keys_are_shown_as_their_texts() -> None:
     assert [f.value for f in findings if f.rule_id.startswith("BKSYCS.")] == ["0999、音乐学院"]  # two fields: both, joined
 
 
-def test_equal_values_of_a_column_become_one_object() -> None:
-    rows = [{"教学科研单位名称": "".join(["音乐", "学院"]), "单位号": f"02{n:02d}", "单位职能": "".join(["教学", "院系"]),
-             "单位负责人": "甲"} for n in range(6)]
+def test_a_column_that_types_to_itself_is_kept_not_copied() -> None:
+    rows = [{"教学科研单位名称": "音乐学院", "单位号": f"02{n:02d}", "单位职能": "教学院系", "单位负责人": "甲"} for n in range(6)]
+    rows[0]["单位负责人"] = " 乙"  # normalised: that column is typed afresh
     table = CATALOGUE.table_by_id("XXJXKYDW")
     letters = {field.header: chr(65 + index) for index, field in enumerate(table.template_fields)}
-    data = TableInput.from_records(table, rows, GridLocator(Location(file="a.xlsx"), list(range(2, 8)), letters))
-    assert len({id(value) for value in data.columns["单位职能"]}) == 6  # as a reader hands them over
+    data = TableInput.from_records(table, rows, GridLocator(Location(file="a.xlsx"), range(2, 8), letters))
     checked = ENGINE.type_table(data)
-    for column in (data.columns["单位职能"], checked.columns["单位职能"]):
-        assert len({id(value) for value in column}) == 1 and column == ["教学院系"] * 6
-    assert len({id(value) for value in checked.columns["单位号"]}) == 6  # no two alike: left alone
+    assert checked.columns["单位职能"] is data.columns["单位职能"]
+    assert checked.columns["单位号"] is data.columns["单位号"]
+    assert checked.columns["单位负责人"] is not data.columns["单位负责人"]
+    assert checked.columns["单位负责人"][0] == "乙" and data.columns["单位负责人"][0] == " 乙"  # what was returned stays
 
 
-def test_equal_numbers_of_different_types_keep_their_own() -> None:
-    from statecollect.checks import _share_repeated
+def _lab(code: str, unit_no: str, unit_name: str) -> dict:
+    return {"实验场所代码": code, "实验场所名称": "实验室", "所属单位名称": unit_name, "所属单位号": unit_no,
+            "性质": "基础实验室", "共建情况": "否", "使用面积（平方米）": 80}
 
-    column = [1, 1.0, 1, 1.0, 2, 2]
-    _share_repeated(column, set(column), set(map(type, column)))
-    assert [type(value) for value in column] == [int, float, int, float, int, int]
+
+def _unit_pairs_not_found(findings: list) -> list[str]:
+    return [f.value for f in findings if f.rule_id.startswith("BKSYCS.") and "找不到" in f.message]
+
+
+def test_a_key_of_two_fields_is_found_whichever_row_of_a_repeated_first_field_holds_it() -> None:
+    units = typed("XXJXKYDW", [{"教学科研单位名称": name, "单位号": number, "单位职能": "教学院系", "单位负责人": "甲"}
+                               for number, name in [("0201", "音乐学院"), ("0201", "美术学院"), ("0201", "音乐学院"),
+                                                    ("0204", ""), ("", "体育学院")]])
+    labs = typed("BKSYCS", [_lab("SY01", "0201", "音乐学院"), _lab("SY02", "0201", "美术学院"), _lab("SY03", "0201", "体育学院"),
+                            _lab("SY04", "0204", "舞蹈学院"), _lab("SY05", "0205", "音乐学院")])
+    # a target row with a blank part is no key: neither (0204, 舞蹈学院) nor (“”, 体育学院) makes one
+    assert _unit_pairs_not_found(ENGINE.run_checks([units, labs])) == ["0201、体育学院", "0204、舞蹈学院", "0205、音乐学院"]
+
+
+def test_a_key_of_two_fields_is_found_among_already_collected_rows() -> None:
+    known = {"XXJXKYDW": [{"教学科研单位名称": "音乐学院", "单位号": "0201"}, {"教学科研单位名称": "美术学院", "单位号": "0201"}]}
+    labs = typed("BKSYCS", [_lab("SY01", "0201", "美术学院"), _lab("SY02", "0202", "音乐学院")])
+    assert _unit_pairs_not_found(ENGINE.run_checks([labs], known=known)) == ["0202、音乐学院"]
 
 
 def test_numbers_judged_together_give_what_parsing_each_gives() -> None:

@@ -90,17 +90,38 @@ def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: p
 
 def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(5)]
-    trims: list[int] = []
-    monkeypatch.setattr(workbook_read, "_malloc_trim", lambda: trims.append)
+    trims: list[str] = []
+    monkeypatch.setattr(workbook_read, "release_freed_memory", lambda: trims.append("trim"))
     with ReadAhead(paths, workers=2, window=1) as reading:
         assert len(list(reading)) == 5
-    assert trims == [0, 0, 0]  # not before each thread's first read: nothing was freed yet
+    assert trims == ["trim"] * 3  # not before each thread's first read: nothing was freed yet
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
-def test_malloc_trim_is_found_on_linux() -> None:
-    trim = workbook_read._malloc_trim()
-    assert trim is not None and trim(0) in (0, 1)
+def test_equal_values_of_a_sheet_are_one_object_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 2)
+    rows = [["学号", "学院", "在校"], *[[f"2020{n:04d}", "音乐学院", 1.5] for n in range(7)]]
+    path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
+    read = read_sheets(path)[0].rows
+    assert read == rows
+    assert len({id(row[1]) for row in read[1:]}) == 1 and len({id(row[2]) for row in read[1:]}) == 1
+    assert len({id(row[0]) for row in read[1:]}) == 7
+
+
+def test_equal_values_of_other_types_keep_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # TRUE equals 1.0: neither may come back as the other, whichever chunk came first
+    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 2)
+    rows = [[1.0, "a"], [0.0, "b"], [True, "c"], [False, "d"], [1.0, "e"], [0.0, "f"]]
+    read = read_sheets(_sheet_with_rows(tmp_path / "a.xlsx", rows))[0].rows
+    assert [type(row[0]) for row in read] == [float, float, bool, bool, float, float]
+    assert read == rows
+
+
+def test_a_sheet_starting_below_and_right_of_a1_is_read_from_a1(tmp_path: Path) -> None:
+    workbook = Workbook()
+    workbook.active["C3"] = "表头"
+    workbook.active["D4"] = 2.0
+    workbook.save(tmp_path / "a.xlsx")
+    assert read_sheets(tmp_path / "a.xlsx")[0].rows == [["", "", "", ""], ["", "", "", ""], ["", "", "表头", ""], ["", "", "", 2.0]]
 
 
 def test_the_cycle_collector_runs_inside_whatever_the_caller_chose() -> None:
@@ -165,20 +186,3 @@ def test_data_validation_formulas_are_not_taken_for_cell_formulas(tmp_path: Path
     with zipfile.ZipFile(tmp_path / "d.xlsx") as archive:
         assert b"<formula1>" in archive.read("xl/worksheets/sheet1.xml")
         assert not workbook_read._may_hide_or_compute(archive, "xl/worksheets/sheet1.xml")
-
-
-def test_no_malloc_trim_outside_linux_or_where_the_c_library_lacks_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ctypes
-
-    workbook_read._malloc_trim.cache_clear()
-    monkeypatch.setattr(sys, "platform", "win32")
-    assert workbook_read._malloc_trim() is None
-    workbook_read._malloc_trim.cache_clear()
-    monkeypatch.setattr(sys, "platform", "linux")
-
-    def windows_like(name: object) -> None:
-        raise TypeError("argument of type 'NoneType' is not iterable")  # what CDLL(None) does on Windows
-
-    monkeypatch.setattr(ctypes, "CDLL", windows_like)
-    assert workbook_read._malloc_trim() is None
-    workbook_read._malloc_trim.cache_clear()

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import repeat
+from itertools import chain, repeat
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from statecollect.catalogue import Catalogue
 from statecollect.cells import FieldParser, Parsed, all_plain, build_parser, format_value
@@ -93,8 +93,7 @@ class FormLocator:
 
 @dataclass
 class TableInput:
-    """A table as returned: one column of raw values per header, all of the same length. Typing
-    lets equal values of a column share one object (see :func:`_share_repeated`)."""
+    """A table as returned: one column of raw values per header, all of the same length."""
 
     table: Table
     columns: Mapping[str, list[Any]]
@@ -181,7 +180,7 @@ class Engine:
         self.times = times
         self.stats = times.variables()
         self._parsers: dict[str, list[tuple[str, bool, FieldParser]]] = {}
-        self.key_cache: dict[tuple[int, str, tuple[str, ...]], AbstractSet[Key]] = {}
+        self.key_cache: dict[tuple[int, str, tuple[str, ...]], AbstractSet[str] | _SeveralFieldKeys] = {}
         # lookups such as count(BKSJBQK.学号, …) index another table once per run, shared by every check
         self.lookup_cache: dict[tuple[str, str], dict[str, int]] = {}
 
@@ -215,7 +214,6 @@ class Engine:
         if kinds & {bool, int, float}:
             # FALSE and 0 are one member of a set: only the column itself tells which types it holds
             kinds = set(map(type, column))
-        _share_repeated(column, distinct, kinds)
         if bool in kinds:
             # True == 1.0 would share one parse: such rare columns go value by value
             results = [parser(value) for value in column]
@@ -238,8 +236,8 @@ class Engine:
             for index, value in enumerate(column):
                 if value in bad:
                     self.report_cell(data, index, header, value, parsed[value], required, findings)
-        if not parsed:
-            return list(column)  # clean text throughout: the values are already typed
+        if all(type(result.value) is type(value) and result.value == value for value, result in parsed.items()):
+            return column  # every value is its own typed value (clean text, a valid code): nothing to copy
         typed_of = dict(zip(plain, plain))
         typed_of.update((value, result.value) for value, result in parsed.items())
         return list(map(typed_of.__getitem__, column))
@@ -357,16 +355,6 @@ class _BatchTables(Mapping[str, Sequence[Record]]):
         return len({**self._known, **self._delivered})
 
 
-def _share_repeated(column: list[Any], distinct: set[Any], kinds: set[type]) -> None:
-    """Let equal values of a column be one object. A reader makes a new string for every cell, and
-    a batch keeps its columns until the cross-table checks: shared, a large school's values take
-    a quarter of the memory. Equal numbers of different types (1 and 1.0) are left as they are."""
-    if len(distinct) * 2 > len(column) or len(kinds & {bool, int, float}) > 1:
-        return
-    one = dict(zip(distinct, distinct))
-    column[:] = map(one.__getitem__, column)
-
-
 def _key_texts(column: list[Any]) -> list[Any]:
     """A column's values as key text (see :func:`key_text`); text, the usual case, is used as it is."""
     if set(map(type, column)) <= {str}:
@@ -432,7 +420,7 @@ def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: M
 
 
 def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_id: str,
-                 headers: Sequence[str]) -> AbstractSet[Key]:
+                 headers: Sequence[str]) -> AbstractSet[str] | _SeveralFieldKeys:
     """The keys of a table's rows. Many checks look up the same keys: each set is built once per run,
     from the columns when the table is part of the batch."""
     parts = tables.parts(table_id) if isinstance(tables, _BatchTables) else None
@@ -440,12 +428,60 @@ def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_i
     cache_key = (id(parts if parts is not None else rows), table_id, tuple(headers))
     cached = engine.key_cache.get(cache_key)
     if cached is None:
-        keys: set[Key] = set()
-        for part in parts or ():
-            keys.update(filter(None, _row_keys(part, headers)))
-        keys.update(filter(None, map(_key, rows, repeat(headers))))
-        cached = engine.key_cache[cache_key] = keys  # read only from here on
+        texts = [[_key_texts(part.column(header)) for header in headers] for part in parts or ()]
+        known = [key for key in map(_key, rows, repeat(headers)) if key is not None]
+        if len(headers) == 1:  # each key is its text
+            keys = set(chain.from_iterable(columns[0] for columns in texts))
+            keys.update(cast(list[str], known))
+            keys.discard("")
+            cached = keys
+        else:
+            cached = _SeveralFieldKeys(texts, cast(list[tuple[str, ...]], known))
+        engine.key_cache[cache_key] = cached  # read only from here on
     return cached
+
+
+class _Several(frozenset[Any]):
+    """The rests of the keys that share a first field."""
+
+
+class _SeveralFieldKeys:
+    """Keys of several fields, held as the first field's text → the rest of the key. Held as
+    tuples in a set, a large school's (学号, 学生姓名) pairs take twice the memory; here the
+    texts are those of the columns. A key with a blank part never matches: no record's key has one."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self, columns: Sequence[Sequence[list[str]]], known: Sequence[tuple[str, ...]]) -> None:
+        firsts: list[str] = []
+        rests: list[Any] = []
+        for texts in columns:
+            firsts += texts[0]
+            rests += texts[1] if len(texts) == 2 else zip(*texts[1:], strict=True)
+        firsts += (key[0] for key in known)
+        rests += (_rest_of(key) for key in known)
+        self._rest: dict[str, Any] = dict(zip(firsts, rests, strict=True))
+        if len(self._rest) < len(firsts):  # a first field that repeats: its rests are gathered
+            self._rest = {}
+            for first, rest in zip(firsts, rests, strict=True):
+                seen = self._rest.setdefault(first, rest)
+                if type(seen) is _Several:
+                    self._rest[first] = _Several((*seen, rest))
+                elif seen != rest:
+                    self._rest[first] = _Several((seen, rest))
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple):
+            return False
+        rest, wanted = self._rest.get(key[0]), _rest_of(key)
+        return rest == wanted or (type(rest) is _Several and wanted in rest)
+
+    def __len__(self) -> int:
+        return len(self._rest)
+
+
+def _rest_of(key: tuple[str, ...]) -> Any:
+    return key[1] if len(key) == 2 else key[1:]
 
 
 def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from statecollect.allocator import map_large_blocks
+
 __all__ = ["VALIDATE_FLAGS", "VALIDATE_VALUE_OPTIONS", "main", "validate_arguments"]
 
 # validate's options as cli.py declares them (a test keeps the two in step): those that
@@ -23,6 +25,7 @@ VALIDATE_FLAGS = frozenset({"--no-feedback"})
 
 
 def main() -> None:
+    map_large_blocks()  # before any workbook is read: see statecollect.allocator
     arguments = sys.argv[1:]
     if arguments[:1] == ["validate"]:
         _prepare_validate(arguments[1:])

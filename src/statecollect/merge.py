@@ -47,7 +47,7 @@ class _Delivery:
     submission: Submission
     result: TableResult
     rows: list[Record]
-    row_numbers: list[int]
+    row_numbers: Sequence[int]
 
 
 @dataclass

@@ -42,7 +42,7 @@ class TableReport:
     table: Table
     sheet: str
     columns: dict[str, list[Any]]
-    row_numbers: list[int]
+    row_numbers: Sequence[int]
     extra_columns: dict[str, list[Any]] = field(default_factory=dict)
     form_rows: dict[str, int] | None = None
     checked: CheckedTable | None = None
@@ -319,8 +319,7 @@ class FileChecker:
                 cell = f"{column_letter(first_column + 1)}{first_row + 1}"
                 self.add(where(cell=cell, row=first_row + 1), "structure.merged_cells", Severity.WARNING,
                          f"有合并单元格（{cell} 起）", "请取消合并，每个单元格各填一个值")
-        data_rows = set(report.row_numbers)
-        for row in sorted(sheet.hidden_rows & data_rows):
+        for row in sorted(row for row in sheet.hidden_rows if row in report.row_numbers):
             self.add(where(row=row), "structure.hidden_data", Severity.WARNING, f"第 {row} 行被隐藏但含有数据",
                      "请取消隐藏并确认该行是否应当交回")
         for column in sorted(sheet.hidden_columns):
@@ -361,8 +360,9 @@ class FileChecker:
         return checked
 
 
-def _data_columns(body: list[list[Any]], positions: list[int], first_number: int) -> tuple[list[int], list[list[Any]]]:
-    """The Excel row numbers of the rows with a value in ``positions``, and those positions' columns.
+def _data_columns(body: list[list[Any]], positions: list[int], first_number: int) -> tuple[Sequence[int], list[list[Any]]]:
+    """The Excel row numbers of the rows with a value in ``positions`` (a range when none is blank),
+    and those positions' columns.
 
     Tens of thousands of rows pass here, so each step is one pass in C (map, zip, list.count):
     calamine writes blank cells as ``""`` and gives every row the sheet's width.
@@ -382,7 +382,7 @@ def _data_columns(body: list[list[Any]], positions: list[int], first_number: int
         getter = itemgetter(*positions)
         picked = list(map(getter, body)) if len(positions) > 1 else [(value,) for value in map(getter, body)]
         blank = ("",) * len(positions)
-    numbers = list(range(first_number, first_number + len(picked)))
+    numbers: Sequence[int] = range(first_number, first_number + len(picked))
     if blank in picked:
         kept = [(number, values) for number, values in zip(numbers, picked, strict=True) if values != blank]
         numbers = [number for number, _ in kept]

@@ -190,12 +190,11 @@ def _check_year(root: Path | None, year: int | None) -> None:
 
 def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> dict[str, list[dict[str, Any]]]:
     """The tables already merged into the collection's master: references resolve against them."""
-    if workspace is None:
+    if workspace is None or not workspace.master_path.is_file():
         return {}
     from statecollect.merge import read_master
 
-    path = workspace.master_path
-    return read_master(path, context.catalogue, context.engine) if path.is_file() else {}
+    return read_master(workspace.master_path, context.catalogue, context.engine)
 
 
 def _record(workspace: Workspace, report: ValidationReport) -> None:

@@ -14,12 +14,11 @@ threads while the caller loads its schemas and checks the workbook before.
 from __future__ import annotations
 
 import gc
-import sys
 import zipfile
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from itertools import chain, islice
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from python_calamine import CalamineWorkbook
 
+from statecollect.allocator import release_freed_memory
 from statecollect.errors import UserError
 from statecollect.safety import FileKind, ensure_safe_xml, inspect_file
 
@@ -83,7 +83,7 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None
         for name, sheet in parsed:
             hidden_rows, hidden_columns, formulas = structure.get(name, (frozenset(), frozenset(), ()))
             sheets.append(SheetRows(
-                name=name, rows=sheet.to_python(skip_empty_area=False), visible=visibility.get(name, True),
+                name=name, rows=_rows(sheet), visible=visibility.get(name, True),
                 merged=tuple(_merged(sheet)), hidden_rows=hidden_rows, hidden_columns=hidden_columns,
                 uncached_formulas=formulas,
             ))
@@ -179,29 +179,42 @@ def cyclic_gc_running() -> Iterator[None]:
 
 
 def _trim_then_read(path: Path, skip: Collection[str], scanner: Executor) -> list[SheetRows]:
-    """:func:`read_sheets` on a worker thread, after handing back what earlier reads freed.
-
-    calamine frees a parsed sheet into the C allocator's arena of the thread that read it, and
-    glibc keeps those arenas' pages: without a trim, the largest sheets' memory stays with the
-    process until it ends (15 MiB of the large demo school's peak).
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    """:func:`read_sheets` on a worker thread, after handing back what earlier reads freed."""
+    release_freed_memory()
     return read_sheets(path, skip, scanner)
 
 
-@cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None on a system without it (Windows, macOS)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
+_CHUNK_ROWS = 2048
+_UNSHARED_KINDS = frozenset({bool, int})
 
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError, TypeError):  # a C library without it, such as musl
-        return None
+
+def _rows(sheet: Any) -> list[list[Any]]:
+    """A sheet's values from A1, equal values one object.
+
+    calamine makes a new string for every cell: a column of 30,000 students repeats a few
+    dozen major names. Converted whole, the copies would die only after the sheet was
+    checked, leaving holes in the memory kept for the values that stay; shared a few
+    thousand rows at a time, each batch of copies is freed before the next is made.
+    """
+    pad = [""] * sheet.start[1] if sheet.start else []
+    shared: dict[Any, Any] = {}
+    rows: list[list[Any]] = []
+    source = sheet.iter_rows()
+    while chunk := list(islice(source, _CHUNK_ROWS)):
+        if pad:
+            chunk = [pad + row for row in chunk]
+        rows += _shared(chunk, shared)
+    return rows
+
+
+def _shared(chunk: list[list[Any]], shared: dict[Any, Any]) -> list[list[Any]]:
+    flat = list(chain.from_iterable(chunk))
+    width = len(chunk[0])
+    # TRUE equals 1.0 and 1 equals 1.0: sharing would change a value's type, so such rare rows stay as read
+    if _UNSHARED_KINDS & set(map(type, flat)) or len(flat) != width * len(chunk):
+        return chunk
+    values = list(map(shared.setdefault, flat, flat))
+    return [values[start:start + width] for start in range(0, len(values), width)]
 
 
 def _size(path: Path) -> int:
