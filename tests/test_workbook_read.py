@@ -186,3 +186,37 @@ def test_data_validation_formulas_are_not_taken_for_cell_formulas(tmp_path: Path
     with zipfile.ZipFile(tmp_path / "d.xlsx") as archive:
         assert b"<formula1>" in archive.read("xl/worksheets/sheet1.xml")
         assert not workbook_read._may_hide_or_compute(archive, "xl/worksheets/sheet1.xml")
+
+
+def test_the_scan_unpacks_a_sheet_as_zipfile_does_slice_by_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [[f"第{n}行", n * 1.5, "填充" * (n % 7)] for n in range(3000)])
+    monkeypatch.setattr(workbook_read, "_SCAN_SLICE", 4096)
+    monkeypatch.setattr(workbook_read, "_PACKED_SLICE", 1000)
+    with zipfile.ZipFile(path) as archive:
+        slices = list(workbook_read._unpacked(archive, "xl/worksheets/sheet1.xml"))
+        assert b"".join(slices) == archive.read("xl/worksheets/sheet1.xml")
+    assert len(slices) > 10 and max(map(len, slices)) <= 4096
+
+
+def test_a_sheet_stored_without_compression_is_scanned_too(tmp_path: Path) -> None:
+    workbook = Workbook()
+    workbook.active["A1"] = "=1+1"
+    workbook.save(tmp_path / "deflated.xlsx")
+    with zipfile.ZipFile(tmp_path / "deflated.xlsx") as source, zipfile.ZipFile(tmp_path / "stored.xlsx", "w") as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item), compress_type=zipfile.ZIP_STORED)
+    [sheet] = read_sheets(tmp_path / "stored.xlsx")
+    assert sheet.uncached_formulas == ("A1",)
+
+
+def test_a_sheet_whose_local_header_is_broken_is_an_unreadable_file(tmp_path: Path) -> None:
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
+    with zipfile.ZipFile(path) as archive:
+        offset = archive.getinfo("xl/worksheets/sheet1.xml").header_offset
+    data = bytearray(path.read_bytes())
+    data[offset:offset + 4] = b"XXXX"
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as archive, pytest.raises(zipfile.BadZipFile):
+        list(workbook_read._unpacked(archive, "xl/worksheets/sheet1.xml"))
+    with pytest.raises(UserError):
+        read_sheets(path)
