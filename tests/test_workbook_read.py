@@ -77,6 +77,19 @@ def test_read_ahead_starts_with_the_largest_files(tmp_path: Path) -> None:
     assert order == [3, 2, 1, 0]
 
 
+def test_beside_a_large_file_only_small_ones_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = {"big.xlsx": 100, "second.xlsx": 80, "a.xlsx": 10, "b.xlsx": 12, "c.xlsx": 11}
+    paths = [_sheet_with_rows(tmp_path / name, [[name]]) for name in sizes]
+    monkeypatch.setattr(workbook_read, "_size", lambda path: sizes[path.name])
+    started: list[str] = []
+    real = workbook_read.read_sheets
+    monkeypatch.setattr(workbook_read, "read_sheets", lambda path, *more: started.append(path.name) or real(path, *more))
+    with ReadAhead(paths, workers=1, window=4) as reading:
+        assert [sheets.result()[0].rows[0][0] for _, _, sheets in reading] == started
+    # 1.5 times the largest: 100 + 10 + 11 + 12 fit, 100 + 80 do not; the second goes once the first is read
+    assert started == ["big.xlsx", "a.xlsx", "c.xlsx", "b.xlsx", "second.xlsx"]
+
+
 def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(6)]
     asked: list[Path] = []

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
 HEADER_SEARCH_ROWS = 10
+READ_TOGETHER = 1.5  # files read at once: at most this many times the largest file's size
 _SCAN_SLICE = 1 << 20
 _SCAN_OVERLAP = 8  # longer than any marker searched for
 _PACKED_SLICE = 1 << 18
@@ -109,37 +110,55 @@ class ReadAhead:
     ``result()`` gives them or raises the file's :class:`UserError` — so that the caller
     checks small files while a large one is still being parsed. Used as a context manager,
     so that files not yet read are dropped when the caller stops early.
+
+    A parsed sheet takes about twenty times its file's size, so the files being read at once
+    stay within :data:`READ_TOGETHER` times the largest one's size: beside a large file, the
+    other threads read the smallest.
     """
 
     def __init__(self, paths: Sequence[Path], skip: Collection[str] = (), *, workers: int = 2, window: int = 4) -> None:
         ensure_safe_xml()  # here, before any thread starts: a missing guard stops the run, not each file
         self.paths = tuple(paths)
         self._skip = frozenset(skip)
-        self._waiting = deque(sorted(enumerate(paths), key=lambda item: -_size(item[1])))
-        self._pending: dict[Future[list[SheetRows]], tuple[int, Path]] = {}
+        sized = sorted(((index, path, _size(path)) for index, path in enumerate(paths)), key=lambda item: -item[2])
+        self._waiting = deque(sized)
+        self._budget = int(READ_TOGETHER * sized[0][2]) if sized else 0
+        self._pending: dict[Future[list[SheetRows]], tuple[int, Path, int]] = {}
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statecollect-read")
         # a pool of its own: readers wait for their scans, which must never queue behind those readers
         self._scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="statecollect-scan")
         self._window = max(1, window)
         self._workers = workers
         self._started = 0
-        while self._waiting and len(self._pending) < self._window:
-            self._submit_next()
+        self._fill()
 
-    def _submit_next(self) -> None:
-        index, path = self._waiting.popleft()
-        # the first reads of each thread have nothing to hand back yet
-        read = _trim_then_read if self._started >= self._workers else read_sheets
-        self._pending[self._executor.submit(read, path, self._skip, self._scanner)] = (index, path)
-        self._started += 1
+    def _fill(self) -> None:
+        while self._waiting and len(self._pending) < self._window:
+            taken = self._next_within_budget()
+            if taken is None:
+                return
+            index, path, size = taken
+            # the first reads of each thread have nothing to hand back yet
+            read = _trim_then_read if self._started >= self._workers else read_sheets
+            self._pending[self._executor.submit(read, path, self._skip, self._scanner)] = (index, path, size)
+            self._started += 1
+
+    def _next_within_budget(self) -> tuple[int, Path, int] | None:
+        """The largest waiting file if it fits beside those being read, else the smallest if that
+        fits; None when neither does. With nothing being read, the largest always goes."""
+        room = self._budget - sum(size for _, _, size in self._pending.values())
+        if not self._pending or self._waiting[0][2] <= room:
+            return self._waiting.popleft()
+        if self._waiting[-1][2] <= room:
+            return self._waiting.pop()
+        return None
 
     def __iter__(self) -> Iterator[tuple[int, Path, Future[list[SheetRows]]]]:
         while self._pending:
             done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda item: self._pending[item][0]):
-                index, path = self._pending.pop(future)
-                if self._waiting:
-                    self._submit_next()
+                index, path, _ = self._pending.pop(future)
+                self._fill()
                 yield index, path, future
 
     def close(self) -> None:
