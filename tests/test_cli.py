@@ -231,3 +231,22 @@ def test_every_view_a_command_names_exists_and_json_needs_no_rich() -> None:
                            "try:\n    main()\nexcept SystemExit:\n    print('rich' in sys.modules, file=sys.stderr)"],
                           capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert done.stderr.strip() == "False" and json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("command", [("validate", "--no-feedback"), ("generate",), ("export",)])
+def test_a_damaged_master_says_merge_rebuilds_it(school: Path, command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from statecollect import cli
+    from statecollect.collection import open_workspace
+
+    master = open_workspace(school).master_path
+    master.parent.mkdir(exist_ok=True)
+    damaged = b"PK\x03\x04" + b"\x00" * 200  # a zip cut short, as a crash while copying leaves it
+    master.write_bytes(damaged)
+    monkeypatch.setattr(sys, "argv", ["statecollect", *command, "--dir", str(school)])
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    said = capsys.readouterr().err
+    assert ended.value.code == 2
+    assert "总表" in said and "statecollect merge" in said and "Traceback" not in said
+    assert master.read_bytes() == damaged  # left as it was

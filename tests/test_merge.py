@@ -19,7 +19,7 @@ from statecollect.merge import export, merge
 from statecollect.schema import Shape
 from statecollect.task_split import read_split_workbook
 from statecollect.validate import validate
-from statecollect.workbook_layout import sheet_title
+from statecollect.workbook_layout import sheet_title, template_cell
 from statecollect.workflow import approve
 
 HR = workbook_name(2020, "人事处")
@@ -161,6 +161,24 @@ def test_one_key_from_two_departments_is_a_conflict(school: Path) -> None:
     table = next(item for item in merge(school).tables if item.table.id == "KYJD")
     assert table.rows_rejected == 4 and table.rows_in == len(truth["KYJD"]) + 2
     assert {f.rule_id for f in table.findings} == {"merge.conflict"}
+
+
+def test_rows_without_their_key_from_two_departments_do_not_clash(school: Path) -> None:
+    check(school)
+    truth = json.loads((school / "示例数据" / TRUTH_FILE).read_text(encoding="utf-8"))
+    catalogue = load_catalogue()
+    table = catalogue.table_by_id("KYJD")
+    owner = read_split_workbook(open_workspace(school).split_path, catalogue).assignment("KYJD").responsible
+    name = [field.header for field in table.template_fields].index("科研基地名称")
+    edit_cell(school / "回收" / workbook_name(2020, owner), sheet_title(table.number, table.title),
+              template_cell(name, 0, form=False), None)  # the owner's first row loses its key
+    check(school, school / "回收" / workbook_name(2020, owner))
+    reassign(school, "1-7-2", "资产处")
+    keyless = dict(truth["KYJD"][0], 科研基地名称="")
+    check(school, deliver_as(school, "资产处", "KYJD", [keyless]))
+    merged = next(item for item in merge(school, accept_errors=True).tables if item.table.id == "KYJD")
+    assert not merged.findings  # a blank key is no key: neither row stands for the other
+    assert merged.rows_merged == merged.rows_in == len(truth["KYJD"]) + 1
 
 
 def test_frozen_base_tables_refuse_changes_until_unfrozen(school: Path) -> None:

@@ -37,7 +37,7 @@ from statecollect.schema import (
 )
 from statecollect.stat_times import StatisticTimes
 
-__all__ = ["CheckedTable", "Engine", "FormLocator", "GridLocator", "Locator", "TableInput"]
+__all__ = ["CheckedTable", "Engine", "FormLocator", "GridLocator", "Key", "Locator", "TableInput", "key_shown", "record_key"]
 
 Record = dict[str, Any]
 
@@ -154,14 +154,17 @@ class CheckedTable:
 Key = str | tuple[str, ...]
 
 
-def _key(row: Mapping[str, Any], headers: Sequence[str]) -> Key | None:
+def record_key(row: Mapping[str, Any], headers: Sequence[str]) -> Key | None:
+    """A record's key over ``headers`` as the checks compare keys (12.0 and "12" are one), or None
+    when a part is blank: a record without its key clashes with nothing."""
     values = tuple(value if type(value) is str else key_text(value) for value in map(row.get, headers))
     if "" in values:
         return None
     return values[0] if len(values) == 1 else values
 
 
-def _shown(key: Key) -> str:
+def key_shown(key: Key) -> str:
+    """A key as people read it: its parts joined by 、."""
     return key if isinstance(key, str) else "、".join(key)
 
 
@@ -414,7 +417,7 @@ def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: M
         if key in first:
             other = checked.locator.record(first[key]).row
             detail = f"与第 {other} 行重复" if other else "与前面的记录重复"
-            yield _finding(check, checked.locator.cell(index, check.fields[0]), detail, _shown(key))
+            yield _finding(check, checked.locator.cell(index, check.fields[0]), detail, key_shown(key))
         else:
             first[key] = index
 
@@ -429,7 +432,7 @@ def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_i
     cached = engine.key_cache.get(cache_key)
     if cached is None:
         texts = [[_key_texts(part.column(header)) for header in headers] for part in parts or ()]
-        known = [key for key in map(_key, rows, repeat(headers)) if key is not None]
+        known = [key for key in map(record_key, rows, repeat(headers)) if key is not None]
         if len(headers) == 1:  # each key is its text
             keys = set(chain.from_iterable(columns[0] for columns in texts))
             keys.update(cast(list[str], known))
@@ -498,7 +501,7 @@ def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tab
     if not missing:
         return
     for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(own) if key in missing)):
-        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", _shown(own[index] or ""))
+        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", key_shown(own[index] or ""))
 
 
 def _exclusion(engine: Engine, check: ExclusionCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
@@ -508,7 +511,7 @@ def _exclusion(engine: Engine, check: ExclusionCheck, checked: CheckedTable, tab
     own = _row_keys(checked, check.fields)
     clashing = {key for key in set(own) if key is not None and any(key in keys for keys in taken)}
     for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(own) if key in clashing)):
-        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", _shown(own[index] or ""))
+        yield _finding(check, checked.locator.cell(index, check.fields[0]), "", key_shown(own[index] or ""))
 
 
 def _code_list(engine: Engine, check: CodeListCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from statecollect.catalogue import Catalogue, load_catalogue
+from statecollect.errors import UserError
 from statecollect.folders import COLLECTION_FILE, FOLDERS, SPLIT_FILE, CollectionError, check_year, find_root
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import default_split, write_split_workbook
@@ -33,6 +34,7 @@ __all__ = [
     "Workspace",
     "init_collection",
     "open_workspace",
+    "unreadable_master",
 ]
 
 class _Model(BaseModel):
@@ -102,6 +104,13 @@ class Workspace:
     def master_path(self) -> Path:
         """The merged master workbook (there once merge has run)."""
         return self.folder("master") / f"{self.collection.year}_状态数据总表.xlsx"
+
+
+def unreadable_master(path: Path, problem: UserError) -> UserError:
+    """The error for a master workbook that cannot be read. It is the tool's own output, so the
+    remedy is not the one for a department's file: merging again rebuilds it."""
+    return UserError(f"总表 {path.name} 无法读取：{problem.message}",
+                     "总表由 statecollect merge 生成：请重新运行 statecollect merge；如暂不需要总表，也可删除该文件后重试")
 
 
 @dataclass

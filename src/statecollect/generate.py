@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from statecollect.catalogue import Catalogue, describe_constraints, load_catalogue
-from statecollect.collection import Collection, Workspace, open_workspace
+from statecollect.collection import Collection, Workspace, open_workspace, unreadable_master
 from statecollect.errors import UserError
 from statecollect.expressions import key_text
 from statecollect.schema import (
@@ -112,10 +112,15 @@ def run_generate(
     unknown = [name for name in departments or () if name not in known]
     if unknown:
         raise UserError(f"任务分解表中没有负责数据表的部门：{'、'.join(unknown)}", "可选：" + "、".join(known))
-    if base_path is None:
-        merged = workspace.master_path
-        base_path = merged if merged.is_file() else None  # once tables are merged, their keys feed the dropdowns
-    base = base_from_workbook(base_path, catalogue) if base_path else None
+    if base_path is not None:
+        base = base_from_workbook(base_path, catalogue)
+    elif workspace.master_path.is_file():  # once tables are merged, their keys feed the dropdowns
+        try:
+            base = base_from_workbook(workspace.master_path, catalogue)
+        except UserError as problem:
+            raise unreadable_master(workspace.master_path, problem) from None
+    else:
+        base = None
     return generate_workbooks(workspace, catalogue, split, base=base, departments=departments or None, progress=progress)
 
 

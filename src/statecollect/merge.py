@@ -20,9 +20,8 @@ from typing import Any
 
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.cells import canonical_record, format_value
-from statecollect.checks import Engine, GridLocator, TableInput
-from statecollect.expressions import key_text
-from statecollect.collection import Workspace, open_workspace
+from statecollect.checks import Engine, GridLocator, Key, TableInput, key_shown, record_key
+from statecollect.collection import Workspace, open_workspace, unreadable_master
 from statecollect.errors import UserError
 from statecollect.findings import Finding, Location, Severity
 from statecollect.ledger import Ledger, Submission, TableResult, file_hash
@@ -205,20 +204,24 @@ class _TableMerger:
 
     def merge_list(self, usable: list[_Delivery], result: TableMerge) -> None:
         unique = _key_fields(self.table)
-        owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
-        if unique is not None:
-            for item in usable:
-                for row in item.rows:
-                    owners[_row_key(row, unique)].add(item.department)
+
+        def key_of(row: Record) -> Key | None:
+            return record_key(row, unique) if unique is not None else None
+
+        owners: dict[Key, set[str]] = defaultdict(set)
+        for item in usable:
+            for row in item.rows:
+                key = key_of(row)
+                if key is not None:
+                    owners[key].add(item.department)
         contested = {key for key, departments in owners.items() if len(departments) > 1}
-        for key in sorted(contested):
+        for key in sorted(contested, key=key_shown):
             result.findings.append(self.finding(
-                "merge.conflict", f"{self.table.display_name}中“{'、'.join(key)}”由 {'、'.join(sorted(owners[key]))} 同时交回",
+                "merge.conflict", f"{self.table.display_name}中“{key_shown(key)}”由 {'、'.join(sorted(owners[key]))} 同时交回",
                 f"核实后由一个部门删除，或用 --prefer {self.table.number}=部门 指定采用哪个部门的数据"))
         for item in usable:
             for row, number in zip(item.rows, item.row_numbers, strict=True):
-                key = _row_key(row, unique) if unique is not None else ()
-                if key in contested and item.department != self.preferred:
+                if key_of(row) in contested and item.department != self.preferred:
                     continue
                 result.merged.append((row, item.department, item.submission.file_name, number))
 
@@ -234,10 +237,6 @@ def snapshot_rows(context: ValidationContext, ledger: Ledger, submission: Submis
 def _key_fields(table: Table) -> tuple[str, ...] | None:
     """The fields a list table's records are told apart by: its unconditional unique check's."""
     return next((tuple(check.fields) for check in table.checks if isinstance(check, UniqueCheck) and not check.when), None)
-
-
-def _row_key(row: Record, headers: Sequence[str]) -> tuple[str, ...]:
-    return tuple(key_text(row.get(header)) for header in headers)
 
 
 def _fingerprint(table: Table, row: Record) -> tuple[str, ...]:
@@ -357,7 +356,10 @@ def _header_style(cell: Any) -> None:
 
 def read_master(path: Path, catalogue: Catalogue, engine: Engine) -> dict[str, list[Record]]:
     """The typed rows of every table in a master workbook."""
-    sheets = {sheet.name: sheet for sheet in read_sheets(path)}
+    try:
+        sheets = {sheet.name: sheet for sheet in read_sheets(path)}
+    except UserError as problem:
+        raise unreadable_master(path, problem) from None
     tables: dict[str, list[Record]] = {}
     for table in catalogue.tables:
         sheet = sheets.get(sheet_title(table.number, table.title))

@@ -6,8 +6,9 @@ an existing file is either replaced whole or left as it was.
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,15 +26,11 @@ def write_atomically(path: Path, writer: Callable[[Path], object]) -> Path:
     path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=path.parent)
-        os.close(handle)
+        temp = _new_file_beside(path)
     except OSError as exc:
         raise OutputError(f"无法在 {path.parent} 中写文件：{exc.strerror or exc}") from None
-    temp = Path(temp_name)
     try:
         writer(temp)
-        # mkstemp creates owner-only files; outputs are shared documents, so use the usual mode
-        os.chmod(temp, 0o666 & ~_current_umask())
         os.replace(temp, path)
     except PermissionError:
         raise OutputError(f"无法写入 {path.name}：文件可能正在 Excel/WPS 中打开，或没有写权限。请关闭后重试。") from None
@@ -46,7 +43,16 @@ def write_atomically(path: Path, writer: Callable[[Path], object]) -> Path:
     return path
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_file_beside(path: Path) -> Path:
+    """A new, empty, hidden file next to ``path``. It is created with the mode any new file gets
+    (the user's umask applied by the system): outputs are shared documents, and tempfile's
+    owner-only files would need a chmod from a umask only readable by changing it, which races
+    with other threads."""
+    for _ in range(100):
+        temp = path.with_name(f".~{path.stem}.{secrets.token_hex(4)}{path.suffix}")
+        try:
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
+        except FileExistsError:
+            continue
+        return temp
+    raise FileExistsError(errno.EEXIST, "temporary names all taken", str(path.parent))

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from statecollect.catalogue import Catalogue
-from statecollect.checks import Engine, GridLocator, TableInput
+from statecollect.checks import Engine, GridLocator, Key, TableInput, record_key
 from statecollect.expressions import key_text
 from statecollect.expressions import (
     Binary,
@@ -601,13 +601,14 @@ class _School:
         """Keep the first record of each key, compared as the unique checks compare them (blank parts never clash)."""
         for check in table.checks:
             if isinstance(check, UniqueCheck):
-                seen: set[tuple[str, ...]] = set()
+                seen: set[Key] = set()
                 kept = []
                 for row in rows:
-                    key = tuple(key_text(row.get(name)) for name in check.fields)
-                    if "" not in key and key in seen:
+                    key = record_key(row, check.fields)
+                    if key is not None and key in seen:
                         continue
-                    seen.add(key)
+                    if key is not None:
+                        seen.add(key)
                     kept.append(row)
                 rows = kept
         return rows
