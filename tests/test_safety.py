@@ -73,3 +73,12 @@ def test_defusedxml_guards_xml_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(__import__("sys").modules, "defusedxml.ElementTree", None)
     with pytest.raises(UserError, match="安全组件 defusedxml 未安装"):
         ensure_safe_xml()
+
+
+def test_an_encryption_marker_is_found_wherever_a_slice_cuts_it(tmp_path: Path) -> None:
+    from statecollect.safety import _ENCRYPTED_STREAM, _holds
+
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 5000 + _ENCRYPTED_STREAM + b"\x00" * 300)
+    assert all(_holds(path, _ENCRYPTED_STREAM, slice_bytes=5008 + cut) for cut in range(1, len(_ENCRYPTED_STREAM)))
+    assert not _holds(path, "Workbook!".encode("utf-16-le"), slice_bytes=1000)

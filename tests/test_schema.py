@@ -65,3 +65,18 @@ def test_template_fields_leave_out_dictionary_only_fields() -> None:
                           {"key": "B", "header": "乙", "type": "text", "in_template": False}])
     assert [field.header for field in table.template_fields] == ["甲"]
     assert table.display_name == "表1 t"
+
+
+def test_every_schema_model_refuses_unknown_keys_and_is_frozen() -> None:
+    import inspect
+
+    from pydantic import BaseModel
+
+    from statecollect import schema
+
+    models = [item for _, item in inspect.getmembers(schema, inspect.isclass)
+              if issubclass(item, BaseModel) and item.__module__ == schema.__name__]
+    assert len(models) > 15
+    for model in models:
+        assert model.model_config.get("extra") == "forbid" and model.model_config.get("frozen"), model.__name__
+    assert schema.RelationCheck.model_config.get("populate_by_name")  # `assert` is a keyword: the field is assert_

@@ -39,6 +39,15 @@ def test_unknown_code_list_points_at_its_line(mini_schema: Path) -> None:
     assert "未知代码表 XINGBIE" in message
 
 
+def test_a_cascade_under_an_unknown_list_is_reported_once_and_a_wrong_parent_list_once(mini_schema: Path) -> None:
+    edit(mini_schema / "tables" / "RY.yaml", "header: 单位号, type: id}", "header: 单位号, type: code, code_list: DANWEI, parent_field: 性别}")
+    [(_, _, message)] = problems_of(mini_schema)
+    assert "未知代码表 DANWEI" in message
+    edit(mini_schema / "tables" / "RY.yaml", "code_list: DANWEI", "code_list: XB")
+    [(_, _, message)] = problems_of(mini_schema)
+    assert "parent_list 应为上级字段的代码表 XB" in message
+
+
 def test_reference_to_missing_table_and_field(mini_schema: Path) -> None:
     edit(mini_schema / "tables" / "RY.yaml", "targets: [{table: DW, fields: [单位号]}]",
          "targets: [{table: DW, fields: [单位编号]}, {table: NOPE, fields: [单位号]}]")

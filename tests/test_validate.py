@@ -129,9 +129,13 @@ def test_forged_foreign_and_other_year_files_are_refused(school: Path, clean_dem
             if row[0].value == "department":
                 row[1].value = "教务处"
 
+    from statecollect.ledger import Ledger
+
+    recorded = len(Ledger(school).submissions())
     forged = edit_returned(school, LIBRARY, forge)
     report = validate([forged], root=school, feedback_dir=tmp_path / "fb")
     assert rules(report, Severity.ERROR) == {"file.forged"} and report.files[0].tables == []
+    assert report.files[0].refused
 
     other = tmp_path / "other"
     from statecollect.demo import build_demo
@@ -140,7 +144,7 @@ def test_forged_foreign_and_other_year_files_are_refused(school: Path, clean_dem
     foreign = school / "回收" / "外校.xlsx"
     shutil.copy(other / "回收" / LIBRARY, foreign)
     report = validate([foreign], root=school, feedback_dir=tmp_path / "fb")
-    assert rules(report, Severity.ERROR) == {"file.foreign"}
+    assert rules(report, Severity.ERROR) == {"file.foreign"} and report.files[0].refused
 
     def older(workbook: Workbook) -> None:
         for row in workbook[META_SHEET].iter_rows():
@@ -148,7 +152,10 @@ def test_forged_foreign_and_other_year_files_are_refused(school: Path, clean_dem
                 row[1].value = "2019"
 
     report = validate([edit_returned(school, LIBRARY, older)], root=school, feedback_dir=tmp_path / "fb")
-    assert rules(report, Severity.ERROR) == {"file.other_year"}
+    assert rules(report, Severity.ERROR) == {"file.other_year"} and report.files[0].refused
+    assert len(Ledger(school).submissions()) == recorded  # none of the three entered the ledger
+    untouched = school / "回收" / workbook_name(2020, "教务处")
+    assert not validate([untouched], root=school, write_feedback=False).files[0].refused
 
 
 def test_tables_of_another_department_are_rejected(school: Path, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ class FileReport:
     path: Path
     department: str | None = None
     readable: bool = True
+    refused: bool = False  # from another year or collection, or its identity altered: nothing of it is taken
     tables: list[TableReport] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     feedback: Path | None = None
@@ -170,6 +171,7 @@ class FileChecker:
             return [(table, None) for table in self.context.catalogue.tables]
         self.report.department = meta.get("department") or None
         if not self.trusted(meta):
+            self.report.refused = True
             return None
         sheets = dict(item.split("=", 1) for item in meta.get("sheets", "").split(",") if "=" in item)
         expected = []

@@ -67,10 +67,23 @@ def inspect_file(path: Path, limits: ZipLimits = ZipLimits()) -> FileKind:
         _check_zip(path, limits)
         return FileKind.XLSX
     if head.startswith(_OLE_MAGIC):
-        if _ENCRYPTED_STREAM in path.read_bytes():
+        if _holds(path, _ENCRYPTED_STREAM):
             raise UnsafeFile(f"{path.name} 设置了打开密码（已加密）", "请在 Excel/WPS 中取消密码后另存为 .xlsx 再交回")
         return FileKind.XLS
     raise UnsafeFile(*_explain_foreign(path, head))
+
+
+def _holds(path: Path, marker: bytes, slice_bytes: int = 1 << 20) -> bool:
+    """Whether the file's bytes contain ``marker``, read a slice at a time (an old workbook may be
+    tens of megabytes); each slice keeps the end of the one before, so no marker is cut in two."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(slice_bytes):
+            data = tail + chunk
+            if marker in data:
+                return True
+            tail = data[-(len(marker) - 1):]
+    return False
 
 
 def _explain_foreign(path: Path, head: bytes) -> tuple[str, str]:

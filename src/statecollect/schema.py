@@ -246,7 +246,7 @@ class RelationCheck(_CheckBase):
     assert_: Annotated[str, PydanticField(alias="assert")]
     fields: tuple[str, ...] = ()
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(populate_by_name=True)  # merged with what _Model sets
 
 
 BoundAnchor = Literal["snapshot", "academic_start", "academic_end", "calendar_start", "calendar_end"]
@@ -291,7 +291,7 @@ class AggregateCheck(_CheckBase):
     kind: Literal["aggregate"]
     assert_: Annotated[str, PydanticField(alias="assert")]
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(populate_by_name=True)  # merged with what _Model sets
 
 
 Check = Annotated[

@@ -362,6 +362,8 @@ class _TableChecker:
         """A cascading field's list must name the parent field's list as the level above it."""
         parent = self.table.field(field_.parent_field)
         child_list = self.code_lists.get(field_.code_list or "")
+        if field_.code_list and child_list is None:
+            return  # an unknown list, reported once as such
         if parent is None or child_list is None or child_list.parent_list != parent.code_list:
             self.problem(("fields", index, "parent_field"),
                          f"级联字段的代码表 {field_.code_list} 的 parent_list 应为上级字段的代码表 {parent.code_list if parent else '?'}",

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["ValidationReport", "start_reading", "stop_reading", "validate"]
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
-REFUSED_FILE_RULES = frozenset({"file.foreign", "file.forged", "file.other_year"})
 
 
 @dataclass
@@ -203,8 +202,7 @@ def _record(workspace: Workspace, report: ValidationReport) -> None:
 
     entries = []
     for file in report.files:
-        refused = any(f.rule_id in REFUSED_FILE_RULES for f in file.findings)
-        if not file.readable or file.department is None or refused:
+        if not file.readable or file.department is None or file.refused:
             continue
         summaries = [_table_summary(file, table) for table in file.tables]
         tables = [TableResult(table.table.id, summary["rows"], summary["errors"], summary["warnings"])
