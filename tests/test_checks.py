@@ -104,6 +104,18 @@ def test_a_key_of_two_fields_is_found_whichever_row_of_a_repeated_first_field_ho
     assert _unit_pairs_not_found(ENGINE.run_checks([units, labs])) == ["0201、体育学院", "0204、舞蹈学院", "0205、音乐学院"]
 
 
+def test_keys_of_two_fields_keep_no_blank_parts_and_gather_the_rests_of_a_repeated_first() -> None:
+    from statecollect.checks import _Several, _SeveralFieldKeys
+
+    firsts = ["", "", "", "A1", "A1", "A1", "B2", "C3"]
+    rests = ["张三", "李四", "王五", "甲", "乙", "甲", "", "丙"]
+    keys = _SeveralFieldKeys([[firsts, rests]], known=[("D4", "丁"), ("", "戊")])
+    assert len(keys) == 3  # A1, C3, D4: rows with a blank part are no keys, and cost nothing to keep
+    assert keys._rest["A1"] == _Several({"甲", "乙"}) and type(keys._rest["A1"]) is _Several
+    assert ("A1", "乙") in keys and ("C3", "丙") in keys and ("D4", "丁") in keys
+    assert ("", "张三") not in keys and ("B2", "") not in keys and ("A1", "丙") not in keys
+
+
 def test_a_key_of_two_fields_is_found_among_already_collected_rows() -> None:
     known = {"XXJXKYDW": [{"教学科研单位名称": "音乐学院", "单位号": "0201"}, {"教学科研单位名称": "美术学院", "单位号": "0201"}]}
     labs = typed("BKSYCS", [_lab("SY01", "0201", "美术学院"), _lab("SY02", "0202", "音乐学院")])

@@ -265,6 +265,22 @@ def test_generate_uses_the_master_once_merged(school: Path) -> None:
     assert staff_numbers and all("keys_" in formula for formula in staff_numbers)  # the merged staff numbers
 
 
+def test_a_master_without_base_tables_yet_leaves_generate_without_base_data(school: Path) -> None:
+    from openpyxl import Workbook
+
+    from statecollect.generate import run_generate
+
+    table = next(table for table in load_catalogue().tables if not table.base)
+    master = Workbook()
+    master.active.title = sheet_title(table.number, table.title)
+    master.active.append([field.header for field in table.template_fields])
+    path = open_workspace(school).master_path
+    path.parent.mkdir(exist_ok=True)
+    master.save(path)
+    result = run_generate(school, departments=["科研处"])  # merged so far: no base table, nothing to offer
+    assert result.workbooks[0].prefilled_rows == 0
+
+
 def test_a_refused_change_keeps_the_frozen_rows_typed_and_counted_apart(school: Path) -> None:
     catalogue = load_catalogue()
     split = read_split_workbook(school / SPLIT_FILE, catalogue)

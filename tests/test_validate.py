@@ -215,6 +215,19 @@ def test_nothing_to_validate(tmp_path: Path) -> None:
         validate([tmp_path])
 
 
+def test_a_hidden_row_below_a_blank_one_is_still_reported(school: Path, tmp_path: Path) -> None:
+    def damage(workbook: Workbook) -> None:
+        sheet = workbook[STAFF_SHEET]
+        sheet.insert_rows(5)  # a blank row amid the data: the rows are no longer one run
+        sheet.row_dimensions[8].hidden = True
+
+    report = validate([edit_returned(school, HR, damage)], root=school, feedback_dir=tmp_path / "fb")
+    hidden = [f.location.row for f in report.findings if f.rule_id == "structure.hidden_data" and f.location.sheet == STAFF_SHEET]
+    assert hidden == [8]
+    staff = next(table for table in report.files[0].tables if table.sheet == STAFF_SHEET)
+    assert 5 not in staff.row_numbers and 8 in staff.row_numbers
+
+
 def test_macro_workbooks_and_hidden_columns(school: Path, tmp_path: Path) -> None:
     def hide(workbook: Workbook) -> None:
         sheet = workbook[STAFF_SHEET]

@@ -464,14 +464,8 @@ class _SeveralFieldKeys:
         firsts += (key[0] for key in known)
         rests += (_rest_of(key) for key in known)
         self._rest: dict[str, Any] = dict(zip(firsts, rests, strict=True))
-        if len(self._rest) < len(firsts):  # a first field that repeats: its rests are gathered
-            self._rest = {}
-            for first, rest in zip(firsts, rests, strict=True):
-                seen = self._rest.setdefault(first, rest)
-                if type(seen) is _Several:
-                    self._rest[first] = _Several((*seen, rest))
-                elif seen != rest:
-                    self._rest[first] = _Several((seen, rest))
+        if len(self._rest) < len(firsts) or "" in self._rest or _any_blank(rests):
+            self._rest = _gathered(firsts, rests)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, tuple):
@@ -485,6 +479,30 @@ class _SeveralFieldKeys:
 
 def _rest_of(key: tuple[str, ...]) -> Any:
     return key[1] if len(key) == 2 else key[1:]
+
+
+def _has_blank(rest: Any) -> bool:
+    return rest == "" if type(rest) is str else "" in rest
+
+
+def _any_blank(rests: list[Any]) -> bool:
+    # the rest of a two-field key is one text, searched for a blank in C
+    return "" in rests if not rests or type(rests[0]) is str else any(map(_has_blank, rests))
+
+
+def _gathered(firsts: list[str], rests: list[Any]) -> dict[str, Any]:
+    """First text → rest, the keys with a blank part left out (no record's key has one), and the
+    rests of a first text that repeats gathered into one :class:`_Several`."""
+    single: dict[str, Any] = {}
+    several: dict[str, set[Any]] = {}
+    for first, rest in zip(firsts, rests, strict=True):
+        if first == "" or _has_blank(rest):
+            continue
+        seen = single.setdefault(first, rest)
+        if seen != rest:
+            several.setdefault(first, {seen}).add(rest)
+    single.update((first, _Several(rests)) for first, rests in several.items())
+    return single
 
 
 def _reference(engine: Engine, check: ReferenceCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:

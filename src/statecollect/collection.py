@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -21,6 +22,9 @@ from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import default_split, write_split_workbook
 from statecollect.output import write_atomically
 from statecollect.yamlsource import YamlFileError, read_yaml, validation_problems
+
+if TYPE_CHECKING:
+    from statecollect.workbook_read import SheetRows
 
 __all__ = [
     "COLLECTION_FILE",
@@ -34,7 +38,7 @@ __all__ = [
     "Workspace",
     "init_collection",
     "open_workspace",
-    "unreadable_master",
+    "read_master_sheets",
 ]
 
 class _Model(BaseModel):
@@ -106,11 +110,16 @@ class Workspace:
         return self.folder("master") / f"{self.collection.year}_状态数据总表.xlsx"
 
 
-def unreadable_master(path: Path, problem: UserError) -> UserError:
-    """The error for a master workbook that cannot be read. It is the tool's own output, so the
-    remedy is not the one for a department's file: merging again rebuilds it."""
-    return UserError(f"总表 {path.name} 无法读取：{problem.message}",
-                     "总表由 statecollect merge 生成：请重新运行 statecollect merge；如暂不需要总表，也可删除该文件后重试")
+def read_master_sheets(path: Path) -> list[SheetRows]:
+    """The sheets of the collection's master workbook. A damaged master is reported with its own
+    remedy, not the one for a department's file: it is merge's output, and merging again rebuilds it."""
+    from statecollect.workbook_read import FILE_PROBLEMS, read_sheets
+
+    try:
+        return read_sheets(path)
+    except FILE_PROBLEMS as problem:
+        raise UserError(f"总表 {path.name} 无法读取：{problem.message}",
+                        "总表由 statecollect merge 生成：请重新运行 statecollect merge；如暂不需要总表，也可删除该文件后重试") from None
 
 
 @dataclass

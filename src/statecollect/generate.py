@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from statecollect.catalogue import Catalogue, describe_constraints, load_catalogue
-from statecollect.collection import Collection, Workspace, open_workspace, unreadable_master
+from statecollect.collection import Collection, Workspace, open_workspace, read_master_sheets
 from statecollect.errors import UserError
 from statecollect.expressions import key_text
 from statecollect.schema import (
@@ -115,25 +115,23 @@ def run_generate(
     if base_path is not None:
         base = base_from_workbook(base_path, catalogue)
     elif workspace.master_path.is_file():  # once tables are merged, their keys feed the dropdowns
-        try:
-            base = base_from_workbook(workspace.master_path, catalogue)
-        except UserError as problem:
-            raise unreadable_master(workspace.master_path, problem) from None
+        base = base_from_workbook(workspace.master_path, catalogue, master=True)
     else:
         base = None
     return generate_workbooks(workspace, catalogue, split, base=base, departments=departments or None, progress=progress)
 
 
-def base_from_workbook(path: Path, catalogue: Catalogue) -> BaseData:
-    """Every table found in a workbook (a master, or a returned base-table workbook)."""
-    sheets = read_sheets(path)
+def base_from_workbook(path: Path, catalogue: Catalogue, *, master: bool = False) -> BaseData:
+    """Every table found in a workbook: the collection's ``master`` (which may hold no base table
+    yet), or a workbook given as the base data, which must hold one."""
+    sheets = read_master_sheets(path) if master else read_sheets(path)
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in catalogue.tables:
         found = find_table(sheets, table)
         if found is not None:
             sheet, header_index = found
             tables[table.id] = records(sheet, header_index, [field.header for field in table.template_fields])
-    if not any(table.id in tables for table in catalogue.base_tables):
+    if not master and not any(table.id in tables for table in catalogue.base_tables):
         raise UserError(f"{path.name} 中找不到任何基础数据表", "请指定汇总后的总表，或含基础数据表（如表1-2、1-3、1-4-1）的填报表")
     return BaseData(tables)
 

@@ -21,7 +21,7 @@ from typing import Any
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.cells import canonical_record, format_value
 from statecollect.checks import Engine, GridLocator, Key, TableInput, key_shown, record_key
-from statecollect.collection import Workspace, open_workspace, unreadable_master
+from statecollect.collection import Workspace, open_workspace, read_master_sheets
 from statecollect.errors import UserError
 from statecollect.findings import Finding, Location, Severity
 from statecollect.ledger import Ledger, Submission, TableResult, file_hash
@@ -29,7 +29,7 @@ from statecollect.schema import FieldType, Shape, Table, UniqueCheck
 from statecollect.task_split import read_split_workbook
 from statecollect.returned_file import FileChecker, FileReport, ValidationContext, collection_context, read_file
 from statecollect.workbook_layout import UNREAD_SHEETS, sheet_title
-from statecollect.workbook_read import ReadAhead, cyclic_gc_paused, header_row, read_sheets, records
+from statecollect.workbook_read import ReadAhead, cyclic_gc_paused, header_row, records
 
 __all__ = ["ExportResult", "MergeResult", "TableMerge", "export", "merge", "read_master", "snapshot_rows"]
 
@@ -356,10 +356,7 @@ def _header_style(cell: Any) -> None:
 
 def read_master(path: Path, catalogue: Catalogue, engine: Engine) -> dict[str, list[Record]]:
     """The typed rows of every table in a master workbook."""
-    try:
-        sheets = {sheet.name: sheet for sheet in read_sheets(path)}
-    except UserError as problem:
-        raise unreadable_master(path, problem) from None
+    sheets = {sheet.name: sheet for sheet in read_master_sheets(path)}
     tables: dict[str, list[Record]] = {}
     for table in catalogue.tables:
         sheet = sheets.get(sheet_title(table.number, table.title))

@@ -321,7 +321,8 @@ class FileChecker:
                 cell = f"{column_letter(first_column + 1)}{first_row + 1}"
                 self.add(where(cell=cell, row=first_row + 1), "structure.merged_cells", Severity.WARNING,
                          f"有合并单元格（{cell} 起）", "请取消合并，每个单元格各填一个值")
-        for row in sorted(row for row in sheet.hidden_rows if row in report.row_numbers):
+        data_rows = set(report.row_numbers) if sheet.hidden_rows else set()
+        for row in sorted(sheet.hidden_rows & data_rows):
             self.add(where(row=row), "structure.hidden_data", Severity.WARNING, f"第 {row} 行被隐藏但含有数据",
                      "请取消隐藏并确认该行是否应当交回")
         for column in sorted(sheet.hidden_columns):

@@ -31,12 +31,12 @@ from python_calamine import CalamineWorkbook
 
 from statecollect.allocator import release_freed_memory
 from statecollect.errors import UserError
-from statecollect.safety import FileKind, ensure_safe_xml, inspect_file
+from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, inspect_file
 
 if TYPE_CHECKING:
     from statecollect.schema import Table
 
-__all__ = ["ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
+__all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
 HEADER_SEARCH_ROWS = 10
 READ_TOGETHER = 1.5  # files read at once: at most this many times the largest file's size
@@ -53,6 +53,9 @@ _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 class ReadError(UserError):
     """A workbook that cannot be read."""
+
+
+FILE_PROBLEMS = (ReadError, UnsafeFile)  # what is wrong with a file itself, not with the program's setup
 
 
 @dataclass(frozen=True)
