@@ -78,7 +78,8 @@ def test_read_ahead_starts_with_the_largest_files(tmp_path: Path) -> None:
 
 
 def test_beside_a_large_file_only_small_ones_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sizes = {"big.xlsx": 100, "second.xlsx": 80, "a.xlsx": 10, "b.xlsx": 12, "c.xlsx": 11}
+    large = workbook_read.LARGE_FILE
+    sizes = {"big.xlsx": 3 * large, "second.xlsx": large, "a.xlsx": 10, "b.xlsx": 12, "c.xlsx": 11}
     paths = [_sheet_with_rows(tmp_path / name, [[name]]) for name in sizes]
     monkeypatch.setattr(workbook_read, "_size", lambda path: sizes[path.name])
     started: list[str] = []
@@ -86,8 +87,33 @@ def test_beside_a_large_file_only_small_ones_are_read(tmp_path: Path, monkeypatc
     monkeypatch.setattr(workbook_read, "read_sheets", lambda path, *more: started.append(path.name) or real(path, *more))
     with ReadAhead(paths, workers=1, window=4) as reading:
         assert [sheets.result()[0].rows[0][0] for _, _, sheets in reading] == started
-    # 1.5 times the largest: 100 + 10 + 11 + 12 fit, 100 + 80 do not; the second goes once the first is read
+    # the second large file waits for the first; the small ones go beside it, smallest first
     assert started == ["big.xlsx", "a.xlsx", "c.xlsx", "b.xlsx", "second.xlsx"]
+
+
+def test_files_below_the_large_size_are_read_two_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(6)]
+    monkeypatch.setattr(workbook_read, "_size", lambda path: workbook_read.LARGE_FILE - 1)
+    lock, reading_now, most = threading.Lock(), [0], [0]
+    real = workbook_read.read_sheets
+
+    def slow(path: Path, *more: object) -> object:
+        with lock:
+            reading_now[0] += 1
+            most[0] = max(most[0], reading_now[0])
+        time.sleep(0.05)
+        with lock:
+            reading_now[0] -= 1
+        return real(path, *more)
+
+    monkeypatch.setattr(workbook_read, "read_sheets", slow)
+    monkeypatch.setattr(workbook_read, "release_freed_memory", lambda: None)
+    with ReadAhead(paths, workers=2, window=4) as reading:
+        assert len(list(reading)) == 6
+    assert most[0] == 2
 
 
 def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,23 +136,25 @@ def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, mo
     assert trims == ["trim"] * 3  # not before each thread's first read: nothing was freed yet
 
 
-def test_equal_values_of_a_sheet_are_one_object_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_equal_texts_of_a_sheet_are_one_object_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 2)
     rows = [["学号", "学院", "在校"], *[[f"2020{n:04d}", "音乐学院", 1.5] for n in range(7)]]
     path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
     read = read_sheets(path)[0].rows
     assert read == rows
-    assert len({id(row[1]) for row in read[1:]}) == 1 and len({id(row[2]) for row in read[1:]}) == 1
+    assert len({id(row[1]) for row in read[1:]}) == 1  # one 音乐学院 for seven rows
     assert len({id(row[0]) for row in read[1:]}) == 7
 
 
-def test_equal_values_of_other_types_keep_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # TRUE equals 1.0: neither may come back as the other, whichever chunk came first
+def test_values_other_than_texts_come_back_as_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # TRUE equals 1.0 and -0.0 equals 0.0: none may come back as another, whichever chunk came first
     monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 2)
-    rows = [[1.0, "a"], [0.0, "b"], [True, "c"], [False, "d"], [1.0, "e"], [0.0, "f"]]
-    read = read_sheets(_sheet_with_rows(tmp_path / "a.xlsx", rows))[0].rows
-    assert [type(row[0]) for row in read] == [float, float, bool, bool, float, float]
-    assert read == rows
+    rows = [[1.0, "a"], [0.0, "b"], [True, "c"], [False, "d"], [1.0, "e"], [-0.0, "f"], [0.0, "g"]]
+    path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
+    read = read_sheets(path)[0].rows
+    assert [repr(row[0]) for row in read] == ["1.0", "0.0", "True", "False", "1.0", "-0.0", "0.0"]
+    with zipfile.ZipFile(path) as archive:
+        assert b"<v>-0</v>" in archive.read("xl/worksheets/sheet1.xml")  # the sign is in the file
 
 
 def test_a_sheet_starting_below_and_right_of_a1_is_read_from_a1(tmp_path: Path) -> None:
@@ -233,3 +261,29 @@ def test_a_sheet_whose_local_header_is_broken_is_an_unreadable_file(tmp_path: Pa
         list(workbook_read._unpacked(archive, "xl/worksheets/sheet1.xml"))
     with pytest.raises(UserError):
         read_sheets(path)
+
+
+def test_a_member_ending_just_past_a_full_slice_is_unpacked_whole(tmp_path: Path) -> None:
+    path = tmp_path / "a.zip"
+    data = b"z" * ((1 << 20) + 100)  # the last bytes stay inside zlib after a full slice
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("s.xml", data)
+    with zipfile.ZipFile(path) as archive:
+        assert b"".join(workbook_read._unpacked(archive, "s.xml")) == data
+
+
+def test_a_member_larger_than_it_declares_is_refused_not_unpacked(tmp_path: Path) -> None:
+    import struct
+
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("s.xml", b"<c/>" * 500_000)
+    data = bytearray(path.read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 24:central + 28] = struct.pack("<I", 1000)  # declares 1,000 bytes
+    data[22:26] = struct.pack("<I", 1000)
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("s.xml").file_size == 1000
+        with pytest.raises(zipfile.BadZipFile, match="declared"):
+            list(workbook_read._unpacked(archive, "s.xml"))

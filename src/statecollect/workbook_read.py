@@ -18,7 +18,8 @@ import struct
 import zipfile
 import zlib
 from collections import deque
-from itertools import chain, islice
+from itertools import chain, compress, islice, repeat
+from operator import is_
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
 HEADER_SEARCH_ROWS = 10
-READ_TOGETHER = 1.5  # files read at once: at most this many times the largest file's size
+LARGE_FILE = 512 << 10  # a workbook this large parses into tens of megabytes: two are not read at once
 _SCAN_SLICE = 1 << 20
 _SCAN_OVERLAP = 8  # longer than any marker searched for
 _PACKED_SLICE = 1 << 18
@@ -114,9 +115,8 @@ class ReadAhead:
     checks small files while a large one is still being parsed. Used as a context manager,
     so that files not yet read are dropped when the caller stops early.
 
-    A parsed sheet takes about twenty times its file's size, so the files being read at once
-    stay within :data:`READ_TOGETHER` times the largest one's size: beside a large file, the
-    other threads read the smallest.
+    A parsed sheet takes about twenty times its file's size, so at most one file of
+    :data:`LARGE_FILE` or more is read at a time: beside it, the other threads read the smallest.
     """
 
     def __init__(self, paths: Sequence[Path], skip: Collection[str] = (), *, workers: int = 2, window: int = 4) -> None:
@@ -125,7 +125,6 @@ class ReadAhead:
         self._skip = frozenset(skip)
         sized = sorted(((index, path, _size(path)) for index, path in enumerate(paths)), key=lambda item: -item[2])
         self._waiting = deque(sized)
-        self._budget = int(READ_TOGETHER * sized[0][2]) if sized else 0
         self._pending: dict[Future[list[SheetRows]], tuple[int, Path, int]] = {}
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statecollect-read")
         # a pool of its own: readers wait for their scans, which must never queue behind those readers
@@ -137,7 +136,7 @@ class ReadAhead:
 
     def _fill(self) -> None:
         while self._waiting and len(self._pending) < self._window:
-            taken = self._next_within_budget()
+            taken = self._next_to_read()
             if taken is None:
                 return
             index, path, size = taken
@@ -146,13 +145,12 @@ class ReadAhead:
             self._pending[self._executor.submit(read, path, self._skip, self._scanner)] = (index, path, size)
             self._started += 1
 
-    def _next_within_budget(self) -> tuple[int, Path, int] | None:
-        """The largest waiting file if it fits beside those being read, else the smallest if that
-        fits; None when neither does. With nothing being read, the largest always goes."""
-        room = self._budget - sum(size for _, _, size in self._pending.values())
-        if not self._pending or self._waiting[0][2] <= room:
+    def _next_to_read(self) -> tuple[int, Path, int] | None:
+        """The largest waiting file, unless both it and one being read are large: then the smallest,
+        if that is not large too; None when only large files wait beside a large one being read."""
+        if not any(size >= LARGE_FILE for _, _, size in self._pending.values()) or self._waiting[0][2] < LARGE_FILE:
             return self._waiting.popleft()
-        if self._waiting[-1][2] <= room:
+        if self._waiting[-1][2] < LARGE_FILE:
             return self._waiting.pop()
         return None
 
@@ -213,11 +211,10 @@ def _trim_then_read(path: Path, skip: Collection[str], scanner: Executor) -> lis
 
 
 _CHUNK_ROWS = 2048
-_UNSHARED_KINDS = frozenset({bool, int})
 
 
 def _rows(sheet: Any) -> list[list[Any]]:
-    """A sheet's values from A1, equal values one object.
+    """A sheet's values from A1, equal texts one object.
 
     calamine makes a new string for every cell: a column of 30,000 students repeats a few
     dozen major names. Converted whole, the copies would die only after the sheet was
@@ -225,23 +222,27 @@ def _rows(sheet: Any) -> list[list[Any]]:
     thousand rows at a time, each batch of copies is freed before the next is made.
     """
     pad = [""] * sheet.start[1] if sheet.start else []
-    shared: dict[Any, Any] = {}
+    texts: dict[str, str] = {}
     rows: list[list[Any]] = []
     source = sheet.iter_rows()
     while chunk := list(islice(source, _CHUNK_ROWS)):
         if pad:
             chunk = [pad + row for row in chunk]
-        rows += _shared(chunk, shared)
+        rows += _texts_shared(chunk, texts)
     return rows
 
 
-def _shared(chunk: list[list[Any]], shared: dict[Any, Any]) -> list[list[Any]]:
+def _texts_shared(chunk: list[list[Any]], texts: dict[str, str]) -> list[list[Any]]:
+    """The chunk's rows with each text replaced by the first equal one seen. Only texts: TRUE
+    equals 1.0 and -0.0 equals 0.0, but no number equals a text, so looking every cell up in a
+    dict of texts leaves numbers, booleans and dates as they were read. Each pass runs in C."""
     flat = list(chain.from_iterable(chunk))
     width = len(chunk[0])
-    # TRUE equals 1.0 and 1 equals 1.0: sharing would change a value's type, so such rare rows stay as read
-    if _UNSHARED_KINDS & set(map(type, flat)) or len(flat) != width * len(chunk):
-        return chunk
-    values = list(map(shared.setdefault, flat, flat))
+    if len(flat) != width * len(chunk):
+        return chunk  # iter_rows gives every row the sheet's width; nothing else is cut into rows here
+    strings = list(compress(flat, map(is_, map(type, flat), repeat(str))))
+    deque(map(texts.setdefault, strings, strings), maxlen=0)  # the new texts join, the known keep their object
+    values = list(map(texts.get, flat, flat))
     return [values[start:start + width] for start in range(0, len(values), width)]
 
 
@@ -311,13 +312,19 @@ def _unpacked(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
         name_length, extra_length = struct.unpack("<HH", header[26:30])
         handle.seek(name_length + extra_length, 1)
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # a raw deflate stream, as zip holds it
-        left = info.compress_size
+        left, unpacked = info.compress_size, 0
         while left > 0 and (packed := handle.read(min(left, _PACKED_SLICE))):
             left -= len(packed)
-            # bounded output: what a packed slice unfolds to is never held whole
-            while packed and (chunk := inflater.decompress(packed, _SCAN_SLICE)):
+            # bounded output: what a packed slice unfolds to is never held whole; a full slice may
+            # leave more inside zlib, so it is asked again until it gives less
+            while chunk := inflater.decompress(packed, _SCAN_SLICE):
+                unpacked += len(chunk)
+                if unpacked > info.file_size:  # as zipfile and calamine do: the size was checked, not what follows
+                    raise zipfile.BadZipFile(f"{member} is larger than its declared size")
                 yield chunk
                 packed = inflater.unconsumed_tail
+                if not packed and len(chunk) < _SCAN_SLICE:
+                    break
 
 
 def _has_formula(data: bytes) -> bool:
