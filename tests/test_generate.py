@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from statecollect.catalogue import load_catalogue
 from statecollect.collection import SPLIT_FILE, open_workspace
@@ -125,13 +126,39 @@ def test_base_keys_become_dropdowns_and_own_rows_are_prefilled(collection_dir: P
     hr = next(book for book in result.workbooks if book.department == "人事处")
     assert hr.prefilled_rows == 2
     workbook = load_workbook(hr.path)
-    key_names = [name for name in workbook.defined_names if name.startswith("keys_JZGJBXX")]
-    assert key_names
+    staff = workbook["1-5-1 教职工基本信息"]
+    unit_column = [cell.value for cell in staff[1]].index("单位号") + 1
+    [rule] = [rule for rule in staff.data_validations.dataValidation
+              if str(rule.sqref).startswith(f"{get_column_letter(unit_column)}2:")]
+    assert rule.formula1 == "=keys_XXJXKYDW_DWH_XXXGDZDW_DWH"  # named after the columns it offers: one list for all
+    assert "keys_XXJXKYDW_DWH_XXXGDZDW_DWH" in workbook.defined_names
     lists = workbook[LISTS_SHEET]
     values = {cell.value for column in lists.iter_cols() for cell in column}
     assert {"0103", "0201"} <= values
     units_sheet = workbook["1-2 学校相关党政单位"]
     assert units_sheet["B2"].value == "0103"
+
+
+def test_tables_pointing_at_the_same_keys_share_one_list(collection_dir: Path, tmp_path: Path) -> None:
+    base = Workbook()
+    staff = base.active
+    staff.title = "1-5-1 教职工基本信息"
+    headers = [field.header for field in load_catalogue().table_by_id("JZGJBXX").template_fields]
+    staff.append(headers)
+    for number in range(3):
+        staff.append([f"T{number:04d}" if header == "工号" else None for header in headers])
+    base.save(tmp_path / "base.xlsx")
+    result = run_generate(collection_dir, base_path=tmp_path / "base.xlsx")
+    lists_used: dict[str, int] = {}
+    for book in result.workbooks:
+        workbook = load_workbook(book.path)
+        for sheet in workbook.worksheets:
+            for rule in sheet.data_validations.dataValidation:
+                if str(rule.formula1).startswith("=keys_"):
+                    lists_used[str(rule.formula1)] = lists_used.get(str(rule.formula1), 0) + 1
+        columns = [cell.value for cell in workbook[LISTS_SHEET][1]]
+        assert len(columns) == len(set(columns))
+    assert max(lists_used.values()) > 1  # several tables, one list of staff numbers
 
 
 def test_base_file_without_base_tables(collection_dir: Path, tmp_path: Path) -> None:

@@ -65,10 +65,14 @@ class BaseData:
     """Rows of already collected tables (base tables, or a master): table id → rows of header → value."""
 
     tables: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def keys(self, table_id: str, header: str) -> list[str]:
-        values = (key_text(row.get(header)) for row in self.tables.get(table_id, ()))
-        return sorted({value for value in values if value})
+        """The distinct key texts of a column, sorted; worked out once, for every department's workbook."""
+        if (table_id, header) not in self._keys:
+            values = (key_text(row.get(header)) for row in self.tables.get(table_id, ()))
+            self._keys[(table_id, header)] = sorted({value for value in values if value})
+        return self._keys[(table_id, header)]
 
 
 @dataclass(frozen=True)
@@ -221,14 +225,22 @@ class _WorkbookBuilder:
         return _validation(field_, self.lists.range_for(field_, key_list, self.catalogue), self.collection.year)
 
     def reference_keys(self, table: Table, field_: Field) -> tuple[str, list[str]] | None:
-        """Real key values for a field that references base tables, once those are known."""
+        """Real key values for a field that references base tables, once those are known: one list
+        for each set of referenced columns, which every table of the workbook pointing there shares
+        (a department's tables may name the same 30,000 student numbers five times)."""
         for check in table.checks:
             if not isinstance(check, ReferenceCheck) or check.fields[0] != field_.header:
                 continue
-            keys = sorted({key for target in check.targets for key in self.base.keys(target.table, target.fields[0])})
+            targets = sorted({(target.table, target.fields[0]) for target in check.targets})
+            lists = [self.base.keys(table_id, header) for table_id, header in targets]
+            keys = lists[0] if len(lists) == 1 else sorted(set().union(*lists))
             if keys:
-                return f"keys_{table.id}_{field_.key}", keys
+                return "keys_" + "_".join(f"{table_id}_{self.field_key(table_id, header)}" for table_id, header in targets), keys
         return None
+
+    def field_key(self, table_id: str, header: str) -> str:
+        found = self.catalogue.table_by_id(table_id).field(header)
+        return found.key if found is not None else header
 
     def add_meta(self) -> None:
         sheet = self.workbook.create_sheet(META_SHEET)
