@@ -228,6 +228,18 @@ def test_a_hidden_row_below_a_blank_one_is_still_reported(school: Path, tmp_path
     assert 5 not in staff.row_numbers and 8 in staff.row_numbers
 
 
+def test_a_hidden_line_of_a_form_holding_a_value_is_reported(school: Path, tmp_path: Path) -> None:
+    form = "1-1 学校概况"
+    owner = next(path for path in sorted((school / "回收").glob("*.xlsx")) if form in load_workbook(path, read_only=True).sheetnames)
+
+    def hide(workbook: Workbook) -> None:
+        workbook[form].row_dimensions[5].hidden = True  # a field's line, its value in column B
+
+    report = validate([edit_returned(school, owner.name, hide)], root=school, feedback_dir=tmp_path / "fb")
+    hidden = [f.location.row for f in report.findings if f.rule_id == "structure.hidden_data" and f.location.sheet == form]
+    assert hidden == [5]
+
+
 def test_macro_workbooks_and_hidden_columns(school: Path, tmp_path: Path) -> None:
     def hide(workbook: Workbook) -> None:
         sheet = workbook[STAFF_SHEET]

@@ -282,7 +282,7 @@ class FileChecker:
         columns_by_name = dict(zip(names, columns, strict=True))
         report = TableReport(table, sheet.name, {header: columns_by_name[header] for header in positions},
                              numbers, {name: columns_by_name[name] for name in extra}, positions=positions)
-        self.flag_sheet_oddities(table, sheet, index, report)
+        self.flag_sheet_oddities(table, sheet, index, numbers)
         return report
 
     def match_columns(self, table: Table, sheet: SheetRows, index: int,
@@ -314,19 +314,21 @@ class FileChecker:
                      "已按列标题识别；导入平台前请恢复模板的列顺序")
         return positions, {name: position for position, name in unknown.items()}
 
-    def flag_sheet_oddities(self, table: Table, sheet: SheetRows, index: int, report: TableReport) -> None:
+    def flag_sheet_oddities(self, table: Table, sheet: SheetRows, index: int, data_lines: Sequence[int]) -> None:
+        """Merged cells, hidden rows or columns holding data (on ``data_lines``, Excel's numbers), and
+        formulas saved without a value; ``index`` is the header row's."""
         where = lambda **more: self.where(sheet.name, table=table.number, **more)
         for first_row, first_column, last_row, last_column in sheet.merged:
             if last_row > first_row or last_column > first_column:
                 cell = f"{column_letter(first_column + 1)}{first_row + 1}"
                 self.add(where(cell=cell, row=first_row + 1), "structure.merged_cells", Severity.WARNING,
                          f"有合并单元格（{cell} 起）", "请取消合并，每个单元格各填一个值")
-        data_rows = set(report.row_numbers) if sheet.hidden_rows else set()
+        data_rows = set(data_lines) if sheet.hidden_rows else set()
         for row in sorted(sheet.hidden_rows & data_rows):
             self.add(where(row=row), "structure.hidden_data", Severity.WARNING, f"第 {row} 行被隐藏但含有数据",
                      "请取消隐藏并确认该行是否应当交回")
         for column in sorted(sheet.hidden_columns):
-            if any(cell_text(_value(sheet.rows[row - 1], column - 1)) for row in report.row_numbers if row - 1 < len(sheet.rows)):
+            if any(cell_text(_value(sheet.rows[row - 1], column - 1)) for row in data_lines if row - 1 < len(sheet.rows)):
                 letter = column_letter(column)
                 self.add(where(cell=f"{letter}{index + 1}"), "structure.hidden_data", Severity.WARNING,
                          f"第 {letter} 列被隐藏但含有数据", "请取消隐藏并确认该列内容")
@@ -336,15 +338,16 @@ class FileChecker:
 
     def read_form(self, table: Table, sheet: SheetRows, rows: dict[str, int]) -> TableReport:
         record = {header: _value(sheet.rows[row], 1) for header, row in rows.items()}
-        filled = any(cell_text(value) for value in record.values())
-        report = TableReport(table, sheet.name, {header: [value] if filled else [] for header, value in record.items()},
-                             [1] if filled else [])
+        lines = [row + 1 for header, row in rows.items() if cell_text(record[header])]  # Excel's numbers of the filled lines
+        # the one record starts at its first field's line: that is where the master says it came from
+        report = TableReport(table, sheet.name, {header: [value] if lines else [] for header, value in record.items()},
+                             [min(rows.values()) + 1] if lines else [])
         for field_ in table.template_fields:
             if field_.header not in rows:
                 self.add(self.where(sheet.name, table=table.number, column=field_.header), "structure.column_missing",
                          Severity.ERROR, f"缺少项目“{field_.header}”", f"请按模板补上“{field_.header}”一行")
         report.form_rows = rows
-        self.flag_sheet_oddities(table, sheet, 0, report)
+        self.flag_sheet_oddities(table, sheet, 0, lines)
         return report
 
     # ------------------------------------------------------------------ cells
