@@ -287,3 +287,16 @@ def test_a_member_larger_than_it_declares_is_refused_not_unpacked(tmp_path: Path
         assert archive.getinfo("s.xml").file_size == 1000
         with pytest.raises(zipfile.BadZipFile, match="declared"):
             list(workbook_read._unpacked(archive, "s.xml"))
+
+
+@pytest.mark.parametrize("xml", [b'<c r="B2"><f>A1*2</f></c>', b'<x:c r="B2"><x:f>A1*2</x:f></x:c>',
+                                 b'<c r="B2"><f\nt="shared" ref="B2:B9" si="0"/></c>'])
+def test_formulas_are_found_however_the_element_is_written(xml: bytes) -> None:
+    assert workbook_read._has_formula(b"<sheetData><row r=\"2\">" + xml + b"</row></sheetData>")
+
+
+def test_a_prefixed_sheet_reports_its_formula_without_a_value() -> None:
+    xml = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+           b'<x:row r="2"><x:c r="B2"><x:f>A1*2</x:f></x:c></x:row></x:sheetData></x:worksheet>')
+    assert workbook_read._parse_sheet_xml(xml) == (frozenset(), frozenset(), ("B2",))
+    assert not workbook_read._has_formula(b'<dataValidation><formula1>"a,b"</formula1></dataValidation>')

@@ -46,7 +46,8 @@ _SCAN_OVERLAP = 8  # longer than any marker searched for
 _PACKED_SLICE = 1 << 18
 _LOCAL_HEADER_MAGIC = b"PK\x03\x04"
 _LOCAL_HEADER_BYTES = 30
-_LESS_THAN = ord("<")
+_BEFORE_F = frozenset(b"<:")  # <f or a prefixed <x:f
+_AFTER_F = (b">", b" ", b"/", b"\t", b"\n", b"\r")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -328,12 +329,13 @@ def _unpacked(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
 
 
 def _has_formula(data: bytes) -> bool:
-    """Whether ``data`` holds the start of an ``<f>`` element (``<formula1>`` of a data validation
-    is none). A sheet's tags and attributes hardly use a lowercase f, while ``<`` opens every tag:
-    each f is looked at in turn, found at memchr speed."""
+    """Whether ``data`` may hold the start of an ``<f>`` element, also written ``<x:f>`` by tools that
+    prefix SpreadsheetML (``<formula1>`` of a data validation is none). A sheet's tags and attributes
+    hardly use a lowercase f, while ``<`` opens every tag: each f is looked at in turn, found at
+    memchr speed. A text that happens to match only costs the exact parse."""
     start = data.find(b"f", 1)
     while start != -1:
-        if data[start - 1] == _LESS_THAN and data[start + 1:start + 2] in (b">", b" ", b"/"):
+        if data[start - 1] in _BEFORE_F and data[start + 1:start + 2] in _AFTER_F:
             return True
         start = data.find(b"f", start + 1)
     return False
