@@ -63,7 +63,11 @@ def main() -> None:
         print(f"demo --scale large: {files} returned workbooks + {files} blank: {demo.seconds:.2f} s, peak {demo.peak_mib:.0f} MiB")
         large = Path(temp) / "large"
         for step in (("validate", "--no-feedback"), ("merge", "--accept-errors")):  # untimed: the master generate reads
-            subprocess.run(statecollect(step[0], "--dir", str(large), *step[1:]), capture_output=True, check=False)
+            done = subprocess.run(statecollect(step[0], "--dir", str(large), *step[1:]), capture_output=True, check=False)
+            if done.returncode not in (0, 1):  # 1: problems found, which the planted-free demo may still report
+                raise SystemExit(f"{step[0]} failed: {done.stderr.decode(errors='replace')[-500:]}")
+        if not next((large / "总表").glob("*.xlsx"), None):
+            raise SystemExit("merge wrote no master: the second generate would have nothing to prefill")
         regenerated = measure(statecollect("generate", "--dir", str(large)))
         print(f"generate after merging the large school ({files} departments, base tables prefilled): "
               f"{regenerated.seconds:.2f} s, peak {regenerated.peak_mib:.0f} MiB (no target)")

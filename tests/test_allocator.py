@@ -30,7 +30,8 @@ def fake_libc(monkeypatch: pytest.MonkeyPatch) -> _FakeLibc:
 
 def test_large_blocks_get_their_own_mappings_at_a_fixed_threshold(fake_libc: _FakeLibc) -> None:
     allocator.map_large_blocks()
-    assert fake_libc.calls == [("mallopt", (-3, 4 * 1024 * 1024))]  # M_MMAP_THRESHOLD
+    assert fake_libc.calls == [("mallopt", (-3, allocator.LARGE_BLOCK))]  # M_MMAP_THRESHOLD
+    assert allocator.LARGE_BLOCK == 4 * 1024 * 1024
 
 
 def test_freed_memory_is_handed_back_from_every_heap(fake_libc: _FakeLibc) -> None:

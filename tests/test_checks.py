@@ -143,6 +143,7 @@ def test_a_number_column_is_still_checked_cell_by_cell_where_needed() -> None:
         return [(f.rule_id, f.location.row) for f in checked.findings if f.location.column == "学时"]
 
     assert hours_rules((32.0, 48.0, 32.0)) == []
+    assert hours_rules((32.0, -4.0, 48.0)) == [("cell.below_min", 3)]  # numbers only, judged as a set: one is out
     assert hours_rules((32.0, "", "三十", -4.0)) == [("cell.required", 3), ("cell.not_a_number", 4), ("cell.below_min", 5)]
 
 

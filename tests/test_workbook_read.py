@@ -117,15 +117,27 @@ def test_files_below_the_large_size_are_read_two_at_a_time(tmp_path: Path, monke
 
 
 def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
     paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(6)]
     asked: list[Path] = []
+    first_handed_over = threading.Event()
     real = workbook_read.read_sheets
-    monkeypatch.setattr(workbook_read, "read_sheets", lambda path, *more: asked.append(path) or real(path, *more))
-    with ReadAhead(paths, workers=1, window=2) as reading:
+
+    def read(path: Path, *more: object) -> object:
+        if asked:  # every read after the first waits until the caller has left
+            first_handed_over.wait(5)
+        asked.append(path)
+        return real(path, *more)
+
+    monkeypatch.setattr(workbook_read, "read_sheets", read)
+    monkeypatch.setattr(workbook_read, "release_freed_memory", lambda: None)
+    with ReadAhead(paths, workers=1, window=3) as reading:
         _, first_path, first = next(iter(reading))
         assert first_path in paths and first.result()[0].rows == [["x"]]
-    assert 1 <= len(asked) <= 3  # the window, and the one taken in when the first was handed over
-
+        first_handed_over.set()
+    # the one read under way when the caller left finishes; the files waiting in the window are dropped
+    assert len(asked) == 2
 
 def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(5)]
@@ -300,3 +312,10 @@ def test_a_prefixed_sheet_reports_its_formula_without_a_value() -> None:
            b'<x:row r="2"><x:c r="B2"><x:f>A1*2</x:f></x:c></x:row></x:sheetData></x:worksheet>')
     assert workbook_read._parse_sheet_xml(xml) == (frozenset(), frozenset(), ("B2",))
     assert not workbook_read._has_formula(b'<dataValidation><formula1>"a,b"</formula1></dataValidation>')
+
+
+def test_read_sheets_refuses_to_read_without_defusedxml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
+    monkeypatch.setitem(sys.modules, "defusedxml.ElementTree", None)  # as if it were not installed
+    with pytest.raises(UserError, match="defusedxml"):
+        read_sheets(path)

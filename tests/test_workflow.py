@@ -46,6 +46,13 @@ def test_the_four_steps_in_order(school: Path) -> None:
         approve(school, department=department, stage="school", by="王五")
     approve(school, department=None, stage="final", by="赵六")
     assert {item.state for item in status(school).tables} == {"final"}
+    path = school / "回收" / LIBRARY  # a delivery after the final approval reopens it for everyone
+    workbook = load_workbook(path)
+    workbook["2-3-1 图书馆"]["B3"] = 321
+    workbook.save(path)
+    validate([path], root=school, write_feedback=False)
+    assert states(school, "图书馆") == {"validated"}
+    assert {item.state for item in status(school).tables if item.department != "图书馆"} == {"school"}
 
 
 def test_errors_block_the_department_approval(school: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Protocol, cast
 
 from statecollect.catalogue import Catalogue
 from statecollect.cells import FieldParser, Parsed, all_plain, build_parser, format_value
-from statecollect.expressions import EvalContext, Evaluator, compile_expression, field_refs, key_text, parse
+from statecollect.expressions import EvalContext, Evaluator, LookupIndexes, compile_expression, field_refs, key_text, parse
 from statecollect.findings import Finding, Location, Severity, shorten
 from statecollect.schema import (
     AggregateCheck,
@@ -183,9 +183,10 @@ class Engine:
         self.times = times
         self.stats = times.variables()
         self._parsers: dict[str, list[tuple[str, bool, FieldParser]]] = {}
-        self.key_cache: dict[tuple[int, str, tuple[str, ...]], AbstractSet[str] | _SeveralFieldKeys] = {}
+        # keys of referenced tables, by table and fields, each kept with the rows or parts it was built from
+        self.key_cache: dict[tuple[str, tuple[str, ...]], tuple[object, AbstractSet[str] | _SeveralFieldKeys]] = {}
         # lookups such as count(BKSJBQK.学号, …) index another table once per run, shared by every check
-        self.lookup_cache: dict[tuple[str, str], dict[str, int]] = {}
+        self.lookup_cache: LookupIndexes = {}
 
     # ------------------------------------------------------------------ cells
 
@@ -207,6 +208,11 @@ class Engine:
             checked.findings.append(Finding(data.locator.whole(), "table.empty", Severity.ERROR,
                                     f"{data.table.display_name} 没有数据", "本表平台要求填报，请补充数据"))
         return checked
+
+    def type_records(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> CheckedTable:
+        """Records that are not read from a department's sheet (a master's, a frozen snapshot,
+        synthetic data), typed; findings point at their index."""
+        return self.type_table(TableInput.from_records(table, rows, GridLocator(Location(), range(len(rows)), {})))
 
     def type_column(self, data: TableInput, header: str, required: bool, parser: FieldParser,
                     column: list[Any], findings: list[Finding]) -> list[Any]:
@@ -268,7 +274,7 @@ class Engine:
         ``known`` holds already collected tables (typed rows) used for references when a
         table is not part of the batch.
         """
-        # row and part lists stay alive for the whole run, so their ids are safe cache keys until the next run
+        # each entry is kept with what it was built from, and answers only for that
         self.key_cache = {}
         self.lookup_cache = {}
         delivered: dict[str, list[CheckedTable]] = {}
@@ -379,25 +385,10 @@ def _row_keys(checked: CheckedTable, headers: Sequence[str]) -> list[Key | None]
 
 def _rows_where(check: Check, engine: Engine, checked: CheckedTable, tables: Mapping[str, Sequence[Record]],
                 indexes: Iterable[int]) -> list[int]:
-    """Those of ``indexes`` whose record meets the check's ``when`` condition (all, without one).
-    A condition on fields of its own record is judged once per distinct combination of them."""
+    """Those of ``indexes`` whose record meets the check's ``when`` condition (all, without one)."""
     if not check.when:
         return list(indexes)
-    applies = engine.applies(check, checked, tables)
-    fields = _own_fields(check.when)
-    if fields is None:
-        return [index for index in indexes if applies(checked.record(index))]
-    columns = [checked.column(header) for header in fields]
-    verdicts: dict[tuple[Any, ...], bool] = {}
-    kept = []
-    for index in indexes:
-        key = tuple(column[index] for column in columns)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = applies(dict(zip(fields, key, strict=True)))
-        if verdict:
-            kept.append(index)
-    return kept
+    return _indexes_where(engine.applies(check, checked, tables), checked, _own_fields(check.when), indexes)
 
 
 def _finding(check: Check, location: Location, detail: str = "", value: Any = None) -> Finding:
@@ -428,9 +419,11 @@ def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_i
     from the columns when the table is part of the batch."""
     parts = tables.parts(table_id) if isinstance(tables, _BatchTables) else None
     rows = tables.get(table_id, ()) if parts is None else ()
-    cache_key = (id(parts if parts is not None else rows), table_id, tuple(headers))
-    cached = engine.key_cache.get(cache_key)
-    if cached is None:
+    source = parts if parts is not None else rows
+    found = engine.key_cache.get((table_id, tuple(headers)))
+    if found is not None and found[0] is source:
+        cached = found[1]
+    else:  # kept with the rows or parts it holds the keys of: one file's view of a table gets its own
         texts = [[_key_texts(part.column(header)) for header in headers] for part in parts or ()]
         known = [key for key in map(record_key, rows, repeat(headers)) if key is not None]
         if len(headers) == 1:  # each key is its text
@@ -440,7 +433,7 @@ def _target_keys(engine: Engine, tables: Mapping[str, Sequence[Record]], table_i
             cached = keys
         else:
             cached = _SeveralFieldKeys(texts, cast(list[tuple[str, ...]], known))
-        engine.key_cache[cache_key] = cached  # read only from here on
+        engine.key_cache[(table_id, tuple(headers))] = (source, cached)  # read only from here on
     return cached
 
 
@@ -566,14 +559,18 @@ def _relation(engine: Engine, check: RelationCheck, checked: CheckedTable, table
         yield _finding(check, location, _values_detail(check, row, checked.table), row.get(anchor) if anchor else None)
 
 
-def _indexes_where(test: Callable[[Record], bool], checked: CheckedTable, fields: tuple[str, ...] | None) -> list[int]:
-    """The records for which ``test`` holds. When it reads only ``fields`` of its own record, it is
-    judged once per distinct combination of their values: rows repeat a handful of them."""
+def _indexes_where(test: Callable[[Record], bool], checked: CheckedTable, fields: tuple[str, ...] | None,
+                   among: Iterable[int] | None = None) -> list[int]:
+    """Those of the records (or of ``among`` them) for which ``test`` holds. When it reads only
+    ``fields`` of its own record, it is judged once per distinct combination of their values:
+    rows repeat a handful of them."""
+    indexes: Sequence[int] = range(checked.count) if among is None else list(among)
     if not fields:
-        return [index for index, row in enumerate(checked.records()) if test(row)]
-    keys = list(zip(*(checked.column(header) for header in fields), strict=True))
-    failing = {key for key in set(keys) if test(dict(zip(fields, key, strict=True)))}
-    return [index for index, key in enumerate(keys) if key in failing] if failing else []
+        return [index for index in indexes if test(checked.record(index))]
+    columns = [checked.column(header) for header in fields]
+    keys = list(zip(*columns, strict=True)) if among is None else [tuple(column[index] for column in columns) for index in indexes]
+    passing = {key for key in set(keys) if test(dict(zip(fields, key, strict=True)))}
+    return [index for index, key in zip(indexes, keys) if key in passing] if passing else []
 
 
 @lru_cache(maxsize=1024)

@@ -40,6 +40,7 @@ __all__ = [
     "Call",
     "ExpressionError",
     "FieldRef",
+    "LookupIndexes",
     "Node",
     "Scope",
     "compile_expression",
@@ -456,6 +457,11 @@ Row = Mapping[str, Any]
 Evaluator = Callable[["EvalContext"], Any]
 
 
+# count(T.field, …) lookups, by table and field: the rows indexed (a table, or one file's part of
+# it) and each key's count among them
+LookupIndexes = dict[tuple[str, str], tuple[Sequence[Any], dict[str, int]]]
+
+
 @dataclass
 class EvalContext:
     """Values an expression is evaluated against.
@@ -467,7 +473,7 @@ class EvalContext:
     row: Row
     tables: Mapping[str, Sequence[Row]]
     stats: Mapping[str, Any]
-    indexes: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    indexes: LookupIndexes = field(default_factory=dict)
 
 
 def _is_blank(value: Any) -> bool:
@@ -664,12 +670,16 @@ def _compile_lookup(node: Call, default_table: str) -> Evaluator:
     def count_matching(context: EvalContext) -> Any:
         if table_id not in context.tables:
             return None  # the other table is not known here: nothing to compare with
-        index = context.indexes.get((table_id, header))
-        if index is None:
-            index = context.indexes[(table_id, header)] = {}
-            for row in context.tables[table_id]:
+        rows = context.tables[table_id]
+        cached = context.indexes.get((table_id, header))
+        if cached is not None and cached[0] is rows:
+            index = cached[1]
+        else:  # kept with the rows it counts: another view of a table (one file's part) is counted anew
+            index = {}
+            for row in rows:
                 key = key_text(row.get(header))
                 index[key] = index.get(key, 0) + 1
+            context.indexes[(table_id, header)] = (rows, index)
         key = key_text(value(context))
         return index.get(key, 0) if key else None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -114,9 +114,7 @@ class _CellMap:
         return found
 
     def locate(self, finding: Finding) -> tuple[str, str | None] | None:
-        # the table a finding is about, told apart as FileReport.findings_about tells it
-        entry = next((item for item in self._tables.get(finding.location.table or "", ())
-                      if finding.location.sheet in (item[0].sheet, None)), None)
+        entry = next((item for item in self._tables.get(finding.location.table or "", ()) if item[0].is_about(finding)), None)
         if entry is None:
             return None
         table, headers, rows = entry
@@ -124,11 +122,12 @@ class _CellMap:
         position = headers.get(finding.location.column or "")
         if position is None:
             return sheet, None
-        form = table.table.shape is Shape.FORM
-        index = rows.get(finding.location.row) if finding.location.row is not None else None
-        if index is None and not form:
+        if table.table.shape is Shape.FORM:
+            return sheet, template_cell(position, 0, form=True)
+        index = rows.get(finding.location.row)  # type: ignore[arg-type]  # None, a whole column's finding, is no row
+        if index is None:
             return sheet, f"{column_letter(position + 1)}1"  # about the whole column: its header
-        return sheet, template_cell(position, index or 0, form=form)
+        return sheet, template_cell(position, index, form=False)
 
 
 Placed = list[tuple[Finding, tuple[str, str | None] | None]]  # each finding with its sheet and cell in the copy

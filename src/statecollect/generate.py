@@ -41,7 +41,7 @@ from statecollect.signing import collection_id, sign
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook
 from statecollect.workbook_io import STYLE, column_letter_width, link_to, print_setup, put, save_atomically
 from statecollect.workbook_layout import COVER_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET, sheet_title
-from statecollect.workbook_read import find_table, read_sheets, records
+from statecollect.workbook_read import SheetRows, find_table, read_sheets, records
 
 __all__ = [
     "BaseData",
@@ -65,14 +65,15 @@ class BaseData:
     """Rows of already collected tables (base tables, or a master): table id → rows of header → value."""
 
     tables: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
-    _keys: dict[tuple[str, str], list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _keys: dict[tuple[tuple[str, str], ...], list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def keys(self, table_id: str, header: str) -> list[str]:
-        """The distinct key texts of a column, sorted; worked out once, for every department's workbook."""
-        if (table_id, header) not in self._keys:
-            values = (key_text(row.get(header)) for row in self.tables.get(table_id, ()))
-            self._keys[(table_id, header)] = sorted({value for value in values if value})
-        return self._keys[(table_id, header)]
+    def keys(self, columns: tuple[tuple[str, str], ...]) -> list[str]:
+        """The distinct key texts of some (table id, header) columns together, sorted; worked out
+        once, for every table and department's workbook that offers them."""
+        if columns not in self._keys:
+            values = (key_text(row.get(header)) for table_id, header in columns for row in self.tables.get(table_id, ()))
+            self._keys[columns] = sorted({value for value in values if value})
+        return self._keys[columns]
 
 
 @dataclass(frozen=True)
@@ -118,26 +119,29 @@ def run_generate(
         raise UserError(f"任务分解表中没有负责数据表的部门：{'、'.join(unknown)}", "可选：" + "、".join(known))
     if base_path is not None:
         base = base_from_workbook(base_path, catalogue)
-    elif workspace.master_path.is_file():  # once tables are merged, their keys feed the dropdowns
-        base = base_from_workbook(workspace.master_path, catalogue, master=True)
+    elif workspace.master_path.is_file():  # once tables are merged, their keys feed the dropdowns (if any yet)
+        base = BaseData(_tables_in(read_master_sheets(workspace.master_path), catalogue))
     else:
         base = None
     return generate_workbooks(workspace, catalogue, split, base=base, departments=departments or None, progress=progress)
 
 
-def base_from_workbook(path: Path, catalogue: Catalogue, *, master: bool = False) -> BaseData:
-    """Every table found in a workbook: the collection's ``master`` (which may hold no base table
-    yet), or a workbook given as the base data, which must hold one."""
-    sheets = read_master_sheets(path) if master else read_sheets(path)
+def base_from_workbook(path: Path, catalogue: Catalogue) -> BaseData:
+    """Every table found in a workbook given as the base data; it must hold a base table."""
+    tables = _tables_in(read_sheets(path), catalogue)
+    if not any(table.id in tables for table in catalogue.base_tables):
+        raise UserError(f"{path.name} 中找不到任何基础数据表", "请指定汇总后的总表，或含基础数据表（如表1-2、1-3、1-4-1）的填报表")
+    return BaseData(tables)
+
+
+def _tables_in(sheets: list[SheetRows], catalogue: Catalogue) -> dict[str, list[dict[str, Any]]]:
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in catalogue.tables:
         found = find_table(sheets, table)
         if found is not None:
             sheet, header_index = found
             tables[table.id] = records(sheet, header_index, [field.header for field in table.template_fields])
-    if not master and not any(table.id in tables for table in catalogue.base_tables):
-        raise UserError(f"{path.name} 中找不到任何基础数据表", "请指定汇总后的总表，或含基础数据表（如表1-2、1-3、1-4-1）的填报表")
-    return BaseData(tables)
+    return tables
 
 
 def workbook_name(year: int, department: str) -> str:
@@ -231,9 +235,8 @@ class _WorkbookBuilder:
         for check in table.checks:
             if not isinstance(check, ReferenceCheck) or check.fields[0] != field_.header:
                 continue
-            targets = sorted({(target.table, target.fields[0]) for target in check.targets})
-            lists = [self.base.keys(table_id, header) for table_id, header in targets]
-            keys = lists[0] if len(lists) == 1 else sorted(set().union(*lists))
+            targets = tuple(sorted({(target.table, target.fields[0]) for target in check.targets}))
+            keys = self.base.keys(targets)
             if keys:
                 return "keys_" + "_".join(f"{table_id}_{self.field_key(table_id, header)}" for table_id, header in targets), keys
         return None

@@ -20,7 +20,7 @@ from typing import Any
 
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.cells import canonical_record, format_value
-from statecollect.checks import Engine, GridLocator, Key, TableInput, key_shown, record_key
+from statecollect.checks import Engine, Key, key_shown, record_key
 from statecollect.collection import Workspace, open_workspace, read_master_sheets
 from statecollect.errors import UserError
 from statecollect.findings import Finding, Location, Severity
@@ -208,10 +208,10 @@ class _TableMerger:
         def key_of(row: Record) -> Key | None:
             return record_key(row, unique) if unique is not None else None
 
+        keyed = [(item, [key_of(row) for row in item.rows]) for item in usable]
         owners: dict[Key, set[str]] = defaultdict(set)
-        for item in usable:
-            for row in item.rows:
-                key = key_of(row)
+        for item, keys in keyed:
+            for key in keys:
                 if key is not None:
                     owners[key].add(item.department)
         contested = {key for key, departments in owners.items() if len(departments) > 1}
@@ -219,9 +219,9 @@ class _TableMerger:
             result.findings.append(self.finding(
                 "merge.conflict", f"{self.table.display_name}中“{key_shown(key)}”由 {'、'.join(sorted(owners[key]))} 同时交回",
                 f"核实后由一个部门删除，或用 --prefer {self.table.number}=部门 指定采用哪个部门的数据"))
-        for item in usable:
-            for row, number in zip(item.rows, item.row_numbers, strict=True):
-                if key_of(row) in contested and item.department != self.preferred:
+        for item, keys in keyed:
+            for row, number, key in zip(item.rows, item.row_numbers, keys, strict=True):
+                if key in contested and item.department != self.preferred:
                     continue
                 result.merged.append((row, item.department, item.submission.file_name, number))
 
@@ -260,7 +260,7 @@ def _guard_frozen(merged: TableMerge, snapshot: list[dict[str, str]], thawed: bo
         f"{table.display_name}已冻结，新交回的数据与冻结版本不同（{_diff_words(diff)}），未采用",
         f"如确需修改，用 --unfreeze {table.number} --reason 理由 解除冻结（会记入台账）"))
     # the snapshot keeps the platform's text form: typed again, numbers go back into the master as numbers
-    kept = engine.type_table(TableInput.from_records(table, snapshot, GridLocator(Location(), range(len(snapshot)), {})))
+    kept = engine.type_records(table, snapshot)
     merged.merged = [(row, "（冻结版本）", "", index + 1) for index, row in enumerate(kept.records())]
     merged.rows_merged = 0
     merged.rows_rejected = merged.rows_in
@@ -273,13 +273,13 @@ def _diff(table: Table, before: list[dict[str, str]], after: list[dict[str, str]
     old = {key_of(row): row for row in before}
     new = {key_of(row): row for row in after}
     changed = sorted(
-        ({"key": "、".join(key), "fields": {name: [old[key].get(name, ""), value] for name, value in new[key].items()
+        ({"key": key_shown(key), "fields": {name: [old[key].get(name, ""), value] for name, value in new[key].items()
                                             if old[key].get(name) != value}}
          for key in old.keys() & new.keys() if old[key] != new[key]),
         key=lambda item: str(item["key"]),
     )
-    return {"added": ["、".join(key) for key in new.keys() - old.keys()][:20],
-            "removed": ["、".join(key) for key in old.keys() - new.keys()][:20],
+    return {"added": [key_shown(key) for key in new.keys() - old.keys()][:20],
+            "removed": [key_shown(key) for key in old.keys() - new.keys()][:20],
             "changed": changed[:20],
             "counts": [len(new.keys() - old.keys()), len(old.keys() - new.keys()), len(changed)]}
 
@@ -364,9 +364,7 @@ def read_master(path: Path, catalogue: Catalogue, engine: Engine) -> dict[str, l
         index = header_row(sheet, headers) if sheet else None
         if sheet is None or index is None:
             continue
-        found = records(sheet, index, headers)
-        checked = engine.type_table(TableInput.from_records(table, found, GridLocator(Location(), range(len(found)), {})))
-        tables[table.id] = checked.rows
+        tables[table.id] = engine.type_records(table, records(sheet, index, headers)).rows
     return tables
 
 

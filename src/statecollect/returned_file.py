@@ -48,6 +48,10 @@ class TableReport:
     checked: CheckedTable | None = None
     positions: dict[str, int] = field(default_factory=dict)  # 0-based column of each template header found
 
+    def is_about(self, finding: Finding) -> bool:
+        """Whether a finding of its file is about this table (a part table shares its number, not its sheet)."""
+        return finding.location.table == self.table.number and finding.location.sheet in (self.sheet, None)
+
     @property
     def records(self) -> list[dict[str, Any]]:
         """The values as returned, one mapping per record, blank cells as None."""
@@ -70,9 +74,8 @@ class FileReport:
         return sum(1 for finding in self.findings if finding.severity is severity)
 
     def findings_about(self, table: TableReport) -> list[Finding]:
-        """The findings about one of its tables (a part table shares its number, not its sheet)."""
-        return [finding for finding in self.findings
-                if finding.location.table == table.table.number and finding.location.sheet in (table.sheet, None)]
+        """The findings about one of its tables."""
+        return [finding for finding in self.findings if table.is_about(finding)]
 
 
 @dataclass

@@ -10,8 +10,10 @@ before they open a file.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from statecollect.errors import UserError
@@ -75,14 +77,20 @@ def inspect_file(path: Path, limits: ZipLimits = ZipLimits()) -> FileKind:
 
 def _holds(path: Path, marker: bytes, slice_bytes: int = 1 << 20) -> bool:
     """Whether the file's bytes contain ``marker``, read a slice at a time (an old workbook may be
-    tens of megabytes); each slice keeps the end of the one before, so no marker is cut in two."""
-    tail = b""
+    tens of megabytes)."""
     with path.open("rb") as handle:
-        while chunk := handle.read(slice_bytes):
-            data = tail + chunk
-            if marker in data:
-                return True
-            tail = data[-(len(marker) - 1):]
+        return found_in_slices(iter(partial(handle.read, slice_bytes), b""), len(marker) - 1, lambda data: marker in data)
+
+
+def found_in_slices(slices: Iterable[bytes], overlap: int, found: Callable[[bytes], bool]) -> bool:
+    """Whether ``found`` holds for a slice of a stream, each slice looked at after the last
+    ``overlap`` bytes of the one before: no marker up to ``overlap + 1`` bytes long is cut in two."""
+    tail = b""
+    for chunk in slices:
+        data = tail + chunk
+        if found(data):
+            return True
+        tail = data[len(data) - overlap:]
     return False
 
 

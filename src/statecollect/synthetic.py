@@ -18,8 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from statecollect.catalogue import Catalogue
-from statecollect.checks import Engine, GridLocator, Key, TableInput, record_key
-from statecollect.expressions import key_text
+from statecollect.checks import Engine, Key, record_key
 from statecollect.expressions import (
     Binary,
     Call,
@@ -27,12 +26,14 @@ from statecollect.expressions import (
     FieldRef,
     ListLit,
     Literal,
+    LookupIndexes,
     Node,
     compile_node,
     field_refs,
+    key_text,
     parse,
 )
-from statecollect.findings import Location, Severity
+from statecollect.findings import Severity
 from statecollect.schema import (
     AggregateCheck,
     CodeListCheck,
@@ -181,7 +182,7 @@ class _Repairer:
     """
 
     def __init__(self, table: Table, values: _Values, tables: Mapping[str, Sequence[Record]], stats: Mapping[str, Any],
-                 indexes: dict[tuple[str, str], dict[str, int]] | None = None) -> None:
+                 indexes: LookupIndexes | None = None) -> None:
         self.table = table
         self.values = values
         self.tables = tables
@@ -482,7 +483,7 @@ class _School:
         relations = _relations(table)
         references = sorted((check for check in table.checks if isinstance(check, ReferenceCheck)),
                             key=lambda check: all(self.table(target.table).base for target in check.targets))
-        indexes: dict[tuple[str, str], dict[str, int]] = {}  # lookups into other tables, shared by all rows
+        indexes: LookupIndexes = {}  # lookups into other tables, shared by all rows
         for row in rows:
             self.pick_cascades(table, row)
             for check in table.checks:
@@ -497,7 +498,7 @@ class _School:
         return rows
 
     def satisfy(self, table: Table, row: Record, relations: list[tuple[Node, Node | None]],
-                tables: Mapping[str, Sequence[Record]], indexes: dict[tuple[str, str], dict[str, int]] | None = None) -> None:
+                tables: Mapping[str, Sequence[Record]], indexes: LookupIndexes | None = None) -> None:
         """Repair ``row`` against each relation whose condition holds; a few rounds, as one repair may undo another."""
         repairer = _Repairer(table, self.values, tables, self.times.variables(), indexes)
         for _ in range(3):
@@ -591,7 +592,7 @@ class _School:
 
     def failing(self, table: Table, rows: list[Record]) -> tuple[set[int], bool]:
         """Indexes of records breaking an error-level rule, and whether a table-wide rule fails."""
-        checked = self.engine.type_table(TableInput.from_records(table, rows, GridLocator(Location(), range(len(rows)), {})))
+        checked = self.engine.type_records(table, rows)
         findings = [finding for finding in (*checked.findings, *self.engine.run_checks([checked], known=self.data))
                     if finding.severity is Severity.ERROR and finding.rule_id != "table.empty"]
         rows_failing = {finding.location.row for finding in findings if isinstance(finding.location.row, int)}

@@ -18,6 +18,7 @@ import struct
 import zipfile
 import zlib
 from collections import deque
+from functools import partial
 from itertools import chain, compress, islice, repeat
 from operator import is_
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -32,7 +33,7 @@ from python_calamine import CalamineWorkbook
 
 from statecollect.allocator import release_freed_memory
 from statecollect.errors import UserError
-from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, inspect_file
+from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_slices, inspect_file
 
 if TYPE_CHECKING:
     from statecollect.schema import Table
@@ -238,9 +239,7 @@ def _texts_shared(chunk: list[list[Any]], texts: dict[str, str]) -> list[list[An
     equals 1.0 and -0.0 equals 0.0, but no number equals a text, so looking every cell up in a
     dict of texts leaves numbers, booleans and dates as they were read. Each pass runs in C."""
     flat = list(chain.from_iterable(chunk))
-    width = len(chunk[0])
-    if len(flat) != width * len(chunk):
-        return chunk  # iter_rows gives every row the sheet's width; nothing else is cut into rows here
+    width = len(chunk[0])  # iter_rows gives every row the sheet's width
     strings = list(compress(flat, map(is_, map(type, flat), repeat(str))))
     deque(map(texts.setdefault, strings, strings), maxlen=0)  # the new texts join, the known keep their object
     values = list(map(texts.get, flat, flat))
@@ -278,18 +277,9 @@ def _scan_structure(path: Path, skip: Collection[str] = ()) -> dict[str, tuple[f
 
 
 def _may_hide_or_compute(archive: zipfile.ZipFile, member: str) -> bool:
-    """Whether a sheet's XML mentions hidden rows or columns or holds a formula.
-
-    Read in slices, so a large sheet is never held unpacked in memory; a slice keeps the
-    tail of the one before, so no marker is missed at a boundary.
-    """
-    tail = b""
-    for chunk in _unpacked(archive, member):
-        data = tail + chunk
-        if b"hidden=" in data or _has_formula(data):
-            return True
-        tail = data[-_SCAN_OVERLAP:]
-    return False
+    """Whether a sheet's XML mentions hidden rows or columns or holds a formula; read in slices,
+    so a large sheet is never held unpacked in memory."""
+    return found_in_slices(_unpacked(archive, member), _SCAN_OVERLAP, lambda data: b"hidden=" in data or _has_formula(data))
 
 
 def _unpacked(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
@@ -300,32 +290,31 @@ def _unpacked(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
     read the values. Members stored otherwise than deflated go through zipfile.
     """
     info = archive.getinfo(member)
-    if info.compress_type != zipfile.ZIP_DEFLATED or archive.filename is None:
+    if info.compress_type != zipfile.ZIP_DEFLATED or archive.fp is None:
         with archive.open(member) as stream:
-            while chunk := stream.read(_SCAN_SLICE):
-                yield chunk
+            yield from iter(partial(stream.read, _SCAN_SLICE), b"")
         return
-    with open(archive.filename, "rb") as handle:
-        handle.seek(info.header_offset)
-        header = handle.read(_LOCAL_HEADER_BYTES)
-        if len(header) < _LOCAL_HEADER_BYTES or not header.startswith(_LOCAL_HEADER_MAGIC):
-            raise zipfile.BadZipFile(f"no local header for {member}")
-        name_length, extra_length = struct.unpack("<HH", header[26:30])
-        handle.seek(name_length + extra_length, 1)
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # a raw deflate stream, as zip holds it
-        left, unpacked = info.compress_size, 0
-        while left > 0 and (packed := handle.read(min(left, _PACKED_SLICE))):
-            left -= len(packed)
-            # bounded output: what a packed slice unfolds to is never held whole; a full slice may
-            # leave more inside zlib, so it is asked again until it gives less
-            while chunk := inflater.decompress(packed, _SCAN_SLICE):
-                unpacked += len(chunk)
-                if unpacked > info.file_size:  # as zipfile and calamine do: the size was checked, not what follows
-                    raise zipfile.BadZipFile(f"{member} is larger than its declared size")
-                yield chunk
-                packed = inflater.unconsumed_tail
-                if not packed and len(chunk) < _SCAN_SLICE:
-                    break
+    handle = archive.fp  # the archive's own file: no member of it is open meanwhile
+    handle.seek(info.header_offset)
+    header = handle.read(_LOCAL_HEADER_BYTES)
+    if len(header) < _LOCAL_HEADER_BYTES or not header.startswith(_LOCAL_HEADER_MAGIC):
+        raise zipfile.BadZipFile(f"no local header for {member}")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    handle.seek(name_length + extra_length, 1)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # a raw deflate stream, as zip holds it
+    left, unpacked = info.compress_size, 0
+    while left > 0 and (packed := handle.read(min(left, _PACKED_SLICE))):
+        left -= len(packed)
+        # bounded output: what a packed slice unfolds to is never held whole; a full slice may
+        # leave more inside zlib, so it is asked again until it gives less
+        while chunk := inflater.decompress(packed, _SCAN_SLICE):
+            unpacked += len(chunk)
+            if unpacked > info.file_size:  # as zipfile and calamine do: the size was checked, not what follows
+                raise zipfile.BadZipFile(f"{member} is larger than its declared size")
+            yield chunk
+            packed = inflater.unconsumed_tail
+            if not packed and len(chunk) < _SCAN_SLICE:
+                break
 
 
 def _has_formula(data: bytes) -> bool:
