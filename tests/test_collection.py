@@ -77,3 +77,27 @@ def test_edited_settings_are_validated_with_lines(collection_dir: Path) -> None:
     with pytest.raises(CollectionError) as caught:
         open_workspace(collection_dir)
     assert "第 9 行" in caught.value.message and "base_tables" in caught.value.message
+
+
+def test_settings_once_checked_are_read_back_without_yaml_and_edits_are_seen(
+        collection_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from statecollect import collection
+
+    first = open_workspace(collection_dir).collection
+    monkeypatch.setattr(collection, "read_yaml", lambda *args: pytest.fail("settings parsed again"))
+    assert open_workspace(collection_dir).collection == first
+    monkeypatch.undo()
+    settings = collection_dir / COLLECTION_FILE
+    settings.write_text(settings.read_text(encoding="utf-8").replace(first.school, "另一所大学"), encoding="utf-8")
+    assert open_workspace(collection_dir).collection.school == "另一所大学"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("year: 2020", "year: 二〇二〇"), encoding="utf-8")
+    with pytest.raises(CollectionError, match="year"):
+        open_workspace(collection_dir)
+    with pytest.raises(CollectionError, match="year"):  # a broken file is never kept: it is reported every time
+        open_workspace(collection_dir)
+
+
+def test_settings_are_read_when_no_cache_can_be_kept(collection_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(collection_dir / COLLECTION_FILE))  # a file: no folder can be made there
+    assert open_workspace(collection_dir).collection.year == 2020
+    assert open_workspace(collection_dir).collection.year == 2020

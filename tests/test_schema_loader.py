@@ -160,9 +160,9 @@ def test_a_changed_model_module_is_not_served_old_pickles(mini_schema: Path, tmp
     model = tmp_path / "schema.py"
     model.write_text("# model, version 1\n", encoding="utf-8")
     monkeypatch.setattr(schema_loader.schema_module, "__file__", str(model))
-    before = schema_loader._cache_path(mini_schema)
+    before = schema_loader._cache_entry(mini_schema)
     model.write_text("# model, version 2 with one more field\n", encoding="utf-8")
-    assert schema_loader._cache_path(mini_schema) != before
+    assert schema_loader._cache_entry(mini_schema) != before
 
 
 def test_a_table_whose_file_is_broken_is_reported_once(mini_schema: Path) -> None:

@@ -7,7 +7,9 @@ edit deadlines by hand; it is validated whenever it is read.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from statecollect import cache
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.errors import UserError
 from statecollect.folders import COLLECTION_FILE, FOLDERS, SPLIT_FILE, CollectionError, check_year, find_root
@@ -42,7 +45,8 @@ __all__ = [
 ]
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built when settings are first checked, not when the module loads: later runs read them from the cache
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Period(_Model):
@@ -201,15 +205,31 @@ def init_collection(directory: Path, *, year: int, school: str, school_type: str
 def open_workspace(directory: Path) -> Workspace:
     """Open the collection in ``directory`` (or the nearest parent holding ``collection.yaml``)."""
     root = find_root(directory)
-    path = root / COLLECTION_FILE
+    return Workspace(root=root, collection=_read_settings(root / COLLECTION_FILE))
+
+
+def _read_settings(path: Path) -> Collection:
+    """A collection's settings; once checked, they are served from the cache until the file changes."""
     try:
-        data = read_yaml(path)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CollectionError(f"{COLLECTION_FILE} 无法读取：{exc.strerror or exc}", "请检查文件的访问权限") from None
+    entry = cache.entry_for("collection", path, hashlib.sha256(data).hexdigest(), (sys.modules[__name__],))
+    collection = cache.load(entry, Collection)
+    if collection is None:
+        collection = _checked_settings(path, data)
+        cache.store(entry, collection)
+    return collection
+
+
+def _checked_settings(path: Path, data: bytes) -> Collection:
+    try:
+        settings = read_yaml(path, data)
     except YamlFileError as exc:
         where = f"第 {exc.line} 行" if exc.line else ""
         raise CollectionError(f"{COLLECTION_FILE} {where}无法读取：{exc.message}", "请修正后重试") from None
     try:
-        collection = Collection.model_validate(data)
+        return Collection.model_validate(settings)
     except ValidationError as exc:
         lines = [f"第 {line} 行 {message}" if line else message for line, message in validation_problems(path, exc)]
         raise CollectionError(f"{path} 有误：" + "；".join(lines), "请按文件中的注释修正") from None
-    return Workspace(root=root, collection=collection)

@@ -8,9 +8,7 @@ checks and expressions. Every problem becomes a :class:`Finding` with file and l
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import re
 import sys
 from collections.abc import Collection, Sequence
@@ -20,8 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from statecollect import __version__
-from statecollect import schema as schema_module
+from statecollect import cache, findings as findings_module, schema as schema_module
 from statecollect.expressions import ExpressionError, Scope, check_scope, field_refs, parse
 from statecollect.findings import Finding, Location, Severity
 from statecollect.schema import (
@@ -111,60 +108,23 @@ def load_schema_set(directory: Path) -> SchemaSet:
     A set that passed its checks is kept in a cache keyed by every file's size and time,
     so later commands skip the YAML parsing and cross-checks (a tenth of the time).
     """
-    cache = _cache_path(directory)
-    cached = _read_cache(cache)
+    entry = _cache_entry(directory)
+    cached = cache.load(entry, SchemaSet)
     if cached is not None:
         return cached
     report = check_schema_dir(directory)
     if report.schema_set is None or not report.ok:
         raise SchemaLoadError(report.problems)
-    _write_cache(cache, report.schema_set)
+    cache.store(entry, report.schema_set)
     return report.schema_set
 
 
-def _cache_path(directory: Path) -> Path | None:
-    # the pickled objects are the model classes' too: a changed schema.py must not be served old ones
-    model = Path(schema_module.__file__ or "")
+def _cache_entry(directory: Path) -> Path | None:
     try:
-        files = sorted(directory.rglob("*.yaml"))
-        stamp = "\n".join(_file_stamp(path, directory) for path in (*files, model))
+        state = "\n".join(cache.file_stamp(path) for path in sorted(directory.rglob("*.yaml")))
     except OSError:
         return None
-    place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:12]
-    state = hashlib.sha256(f"{__version__}|{stamp}".encode()).hexdigest()[:12]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "statecollect" / f"schemas-{place}-{state}.pickle"
-
-
-def _file_stamp(path: Path, directory: Path) -> str:
-    status = path.stat()
-    return f"{path.relative_to(directory) if path.is_relative_to(directory) else path}|{status.st_size}|{status.st_mtime_ns}"
-
-
-def _read_cache(cache: Path | None) -> SchemaSet | None:
-    if cache is None or not cache.is_file():
-        return None
-    try:
-        loaded = pickle.loads(cache.read_bytes())
-    except Exception:
-        return None
-    return loaded if isinstance(loaded, SchemaSet) else None
-
-
-def _write_cache(cache: Path | None, schema_set: SchemaSet) -> None:
-    if cache is None:
-        return
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temp = cache.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_bytes(pickle.dumps(schema_set, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temp, cache)
-        place = cache.name.rsplit("-", 1)[0]
-        for stale in cache.parent.glob(f"{place}-*.pickle"):
-            if stale != cache:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only home only costs speed
+    return cache.entry_for("schemas", directory, state, (schema_module, findings_module))
 
 
 def check_schema_dir(directory: Path) -> SchemaReport:

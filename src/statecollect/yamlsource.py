@@ -37,11 +37,12 @@ def _loader() -> type:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, data: bytes | None = None) -> Any:
+    """The YAML document in ``path``; ``data``, when given, is the file's content as the caller read it."""
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (path.read_bytes() if data is None else data).decode("utf-8")
     except UnicodeDecodeError:
         raise YamlFileError(path, "文件不是 UTF-8 编码，请用 UTF-8 保存") from None
     except OSError as exc:
