@@ -82,3 +82,15 @@ def test_an_encryption_marker_is_found_wherever_a_slice_cuts_it(tmp_path: Path) 
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 5000 + _ENCRYPTED_STREAM + b"\x00" * 300)
     assert all(_holds(path, _ENCRYPTED_STREAM, slice_bytes=5008 + cut) for cut in range(1, len(_ENCRYPTED_STREAM)))
     assert not _holds(path, "Workbook!".encode("utf-16-le"), slice_bytes=1000)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13])
+def test_a_marker_is_found_in_slices_of_any_size_and_only_where_it_is(size: int) -> None:
+    from statecollect.safety import found_in_slices
+
+    marker = b"hidden="
+    for position in range(0, 30):
+        stream = b"x" * position + marker + b"y" * 11
+        slices = [stream[start:start + size] for start in range(0, len(stream), size)]
+        assert found_in_slices(slices, len(marker) - 1, lambda data: marker in data), (position, size)
+        assert not found_in_slices(slices, len(marker) - 1, lambda data: b"hiddenx" in data)

@@ -149,7 +149,7 @@ def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, mo
 
 
 def test_equal_texts_of_a_sheet_are_one_object_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 2)
+    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 4)  # the first chunk: the header and three students
     rows = [["学号", "学院", "在校"], *[[f"2020{n:04d}", "音乐学院", 1.5] for n in range(7)]]
     path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
     read = read_sheets(path)[0].rows
@@ -160,11 +160,11 @@ def test_equal_texts_of_a_sheet_are_one_object_across_chunks(tmp_path: Path, mon
 
 def test_values_other_than_texts_come_back_as_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # TRUE equals 1.0 and -0.0 equals 0.0: none may come back as another, whichever chunk came first
-    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 2)
-    rows = [[1.0, "a"], [0.0, "b"], [True, "c"], [False, "d"], [1.0, "e"], [-0.0, "f"], [0.0, "g"]]
+    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 4)  # the first four repeat two values: a column to share
+    rows = [[1.0, "a"], [0.0, "b"], [1.0, "c"], [0.0, "d"], ["是", "e"], [True, "f"], [False, "g"], [1.0, "h"], [-0.0, "i"], [0.0, "j"]]
     path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
     read = read_sheets(path)[0].rows
-    assert [repr(row[0]) for row in read] == ["1.0", "0.0", "True", "False", "1.0", "-0.0", "0.0"]
+    assert [repr(row[0]) for row in read] == ["1.0", "0.0", "1.0", "0.0", "'是'", "True", "False", "1.0", "-0.0", "0.0"]
     with zipfile.ZipFile(path) as archive:
         assert b"<v>-0</v>" in archive.read("xl/worksheets/sheet1.xml")  # the sign is in the file
 
@@ -319,3 +319,14 @@ def test_read_sheets_refuses_to_read_without_defusedxml(tmp_path: Path, monkeypa
     monkeypatch.setitem(sys.modules, "defusedxml.ElementTree", None)  # as if it were not installed
     with pytest.raises(UserError, match="defusedxml"):
         read_sheets(path)
+
+
+@pytest.mark.parametrize(("search", "marker"), [("_has_hidden", b'<row r="9" hidden="1">'), ("_has_formula", b"<f>A1*2</f>")])
+def test_markers_behind_many_look_alikes_are_found(search: str, marker: bytes) -> None:
+    # text in the sheet itself may repeat the letter a marker is looked for from: past a few dozen
+    # of them, the rest of the slice is searched in one pass
+    look_alikes = b"<is><t>d f fd odd offered</t></is>" * 200
+    has_marker = getattr(workbook_read, search)
+    assert has_marker(look_alikes + marker + look_alikes)
+    assert has_marker(marker + look_alikes)
+    assert not has_marker(look_alikes)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from statecollect.errors import UserError
 
@@ -35,8 +35,7 @@ class UnsafeFile(UserError):
     """A file that is not a workbook, cannot be opened, or is refused as unsafe."""
 
 
-@dataclass(frozen=True)
-class ZipLimits:
+class ZipLimits(NamedTuple):
     """How large an .xlsx may unpack to. Generous for real workbooks, tight for bombs."""
 
     max_entries: int = 10_000
@@ -83,14 +82,14 @@ def _holds(path: Path, marker: bytes, slice_bytes: int = 1 << 20) -> bool:
 
 
 def found_in_slices(slices: Iterable[bytes], overlap: int, found: Callable[[bytes], bool]) -> bool:
-    """Whether ``found`` holds for a slice of a stream, each slice looked at after the last
-    ``overlap`` bytes of the one before: no marker up to ``overlap + 1`` bytes long is cut in two."""
+    """Whether ``found`` holds for a slice of a stream or for a seam between two (``overlap``
+    bytes, at least one, on either side): no marker up to ``overlap + 1`` bytes long is missed."""
     tail = b""
     for chunk in slices:
-        data = tail + chunk
-        if found(data):
+        # the seam and the slice apart: joining them would copy every slice once more
+        if found(tail + chunk[:overlap]) or found(chunk):
             return True
-        tail = data[len(data) - overlap:]
+        tail = (tail + chunk[-overlap:])[-overlap:]
     return False
 
 
