@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import typer
 
-from statecollect import launch
+from statecollect import batch_files, launch
 from statecollect import validate as validate_module
+from statecollect.errors import UserError
 from statecollect.cli import app
 from statecollect.launch import VALIDATE_FLAGS, VALIDATE_VALUE_OPTIONS, validate_arguments
 
@@ -45,12 +48,12 @@ def test_anything_unusual_is_left_to_typer(arguments: list[str]) -> None:
 def test_validate_reads_ahead_and_the_command_line_takes_the_reading_over(
         school: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     started: list[dict] = []
-    real_start = validate_module.start_reading
-    monkeypatch.setattr(validate_module, "start_reading",
+    real_start = batch_files.start_reading
+    monkeypatch.setattr(batch_files, "start_reading",
                         lambda paths, **given: started.append({"paths": paths, **given}) or real_start(paths, **given))
     readers: list[object] = []
-    real_reader = validate_module.ReadAhead
-    monkeypatch.setattr(validate_module, "ReadAhead", lambda *args, **kwargs: readers.append(args) or real_reader(*args, **kwargs))
+    real_reader = batch_files.ReadAhead
+    monkeypatch.setattr(batch_files, "ReadAhead", lambda *args, **kwargs: readers.append(args) or real_reader(*args, **kwargs))
     monkeypatch.setattr(sys, "argv", ["statecollect", "validate", "--dir", str(school), "--no-feedback", "--format", "json"])
     try:
         with pytest.raises(SystemExit) as ended:
@@ -60,7 +63,7 @@ def test_validate_reads_ahead_and_the_command_line_takes_the_reading_over(
         gc.enable()
     assert ended.value.code == 0
     assert started == [{"paths": [], "root": school}]
-    assert len(readers) == 1 and validate_module._started is None  # one reading, taken over by validate
+    assert len(readers) == 1 and batch_files._started is None  # one reading, taken over by validate
     assert not collector_was_on  # the process ends after the batch: no collection walks its values
     shown = json.loads(capsys.readouterr().out)
     assert shown == validate_module.validate([], root=school, write_feedback=False).to_dict()
@@ -70,25 +73,25 @@ def test_a_reading_begun_for_other_files_is_dropped(school: Path, tmp_path: Path
     other = tmp_path / "其他"
     other.mkdir()
     (other / "x.xlsx").write_bytes((school / "回收" / sorted(p.name for p in (school / "回收").iterdir())[0]).read_bytes())
-    validate_module.start_reading([other], year=2020)
-    early = validate_module._started
+    batch_files.start_reading([other], year=2020)
+    early = batch_files._started
     assert early is not None and early.paths == (other / "x.xlsx",)
     report = validate_module.validate([], root=school, write_feedback=False)
-    assert validate_module._started is None
+    assert batch_files._started is None
     assert len(report.files) == len(list((school / "回收").glob("*.xlsx")))
 
 
 def test_arguments_validate_would_refuse_start_nothing(tmp_path: Path) -> None:
-    validate_module.start_reading([tmp_path / "nowhere"])  # not a collection, and no --year
-    assert validate_module._started is None
+    batch_files.start_reading([tmp_path / "nowhere"])  # not a collection, and no --year
+    assert batch_files._started is None
 
 
 def test_without_defusedxml_the_early_start_reads_nothing_and_validate_says_why(
         school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "defusedxml.ElementTree", None)  # as if it were not installed
-    validate_module.start_reading([], root=school)
-    assert validate_module._started is None
-    with pytest.raises(validate_module.UserError, match="defusedxml"):
+    batch_files.start_reading([], root=school)
+    assert batch_files._started is None
+    with pytest.raises(UserError, match="defusedxml"):
         validate_module.validate([], root=school, write_feedback=False)
 
 
@@ -97,7 +100,7 @@ def test_a_failure_of_the_early_start_leaves_the_command_to_validate(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the head start")
 
-    monkeypatch.setattr(validate_module, "start_reading", broken)
+    monkeypatch.setattr(batch_files, "start_reading", broken)
     monkeypatch.setattr(sys, "argv", ["statecollect", "validate", "--dir", str(school), "--no-feedback", "--format", "json"])
     try:
         with pytest.raises(SystemExit) as ended:
@@ -118,4 +121,62 @@ def test_a_head_start_that_typer_then_refuses_is_dropped(school: Path, monkeypat
             launch.main()
     finally:
         gc.enable()
-    assert ended.value.code == 2 and validate_module._started is None
+    assert ended.value.code == 2 and batch_files._started is None
+
+
+def test_the_way_to_the_first_parse_imports_nothing_heavy() -> None:
+    # every module imported before the head start is time taken before the first parse begins
+    code = ("import sys; import statecollect.launch, statecollect.batch_files; "
+            "print(sorted(name for name in sys.modules if name.split('.')[0] in "
+            "{'dataclasses', 'pydantic', 'typer', 'rich', 'yaml', 'openpyxl'} or name == 'statecollect.findings'))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+@pytest.mark.parametrize(("ending", "status"), [(None, 0), (SystemExit(1), 1), (SystemExit(None), 0), (SystemExit(2), 2)])
+def test_the_program_ends_with_the_commands_status(monkeypatch: pytest.MonkeyPatch, ending: SystemExit | None,
+                                                   status: int) -> None:
+    def command() -> None:
+        if ending is not None:
+            raise ending
+
+    ended: list[int] = []
+    monkeypatch.setattr(launch, "main", command)
+    monkeypatch.setattr(launch.os, "_exit", ended.append)
+    launch.run()
+    assert ended == [status]
+
+
+def test_output_that_cannot_be_flushed_ends_with_pythons_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    class ClosedPipe(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    ended: list[int] = []
+    monkeypatch.setattr(launch, "main", lambda: None)
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(launch.os, "_exit", ended.append)
+    launch.run()
+    assert ended == [120]
+
+
+def test_the_real_program_writes_its_whole_output_and_status(school: Path, tmp_path: Path) -> None:
+    foreign = tmp_path / "网页.xlsx"
+    foreign.write_text("<html><body>不是工作簿</body></html>", encoding="utf-8")
+    command = [sys.executable, "-m", "statecollect", "validate"]
+    done = subprocess.run([*command, "--dir", str(school), "--no-feedback", "--format", "json"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["files"]
+    done = subprocess.run([*command, str(foreign), "--year", "2020", "--no-feedback"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert done.returncode == 2 and "网页" in done.stdout + done.stderr
+
+
+def test_an_ending_with_a_message_is_left_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    def command() -> None:
+        raise SystemExit("出错了")
+
+    monkeypatch.setattr(launch, "main", command)
+    monkeypatch.setattr(launch.os, "_exit", lambda status: pytest.fail("ended without the message"))
+    with pytest.raises(SystemExit, match="出错了"):
+        launch.run()

@@ -1,5 +1,5 @@
 """``python -m statecollect`` runs the command line."""
 
-from statecollect.launch import main
+from statecollect.launch import run
 
-main()
+run()

@@ -6,7 +6,6 @@ exit status, never a traceback.
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from enum import StrEnum
@@ -312,10 +311,6 @@ def main() -> None:
         code = report_failure(exc)
     if code == EXIT_INTERRUPTED:
         console(stderr=True).print("已中断。写完的文件都已保存；没写完的不会留下半个文件。")
-    # at exit the interpreter walks every object still alive (the schemas, the code lists) in
-    # collections that find nothing to free: a tenth of a quick command's time. Freezing them
-    # leaves them to the operating system; files and the ledger are closed by then.
-    gc.freeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

@@ -9,19 +9,46 @@ guess that turns out different from typer's reading is simply read again.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from statecollect.allocator import map_large_blocks
+from statecollect.errors import EXIT_OK
 
-__all__ = ["VALIDATE_FLAGS", "VALIDATE_VALUE_OPTIONS", "main", "validate_arguments"]
+__all__ = ["VALIDATE_FLAGS", "VALIDATE_VALUE_OPTIONS", "main", "run", "validate_arguments"]
+
+_EXIT_UNFLUSHED = 120  # Python's own status when the standard streams cannot be flushed at exit
 
 # validate's options as cli.py declares them (a test keeps the two in step): those that
 # take a value, by the keyword of start_reading they fill (None: not needed to find the files)
 VALIDATE_VALUE_OPTIONS: dict[str, str | None] = {"--dir": "root", "-d": "root", "--year": "year",
                                                   "--feedback": None, "--format": None, "-f": None}
 VALIDATE_FLAGS = frozenset({"--no-feedback"})
+
+
+def run() -> None:
+    """The ``statecollect`` program: :func:`main`, then the process ends without Python's teardown.
+
+    Python's exit frees every object one by one and unloads every module: after validating a
+    30,000-row sheet that is 240,000 values and a tenth of the command's time, spent on memory
+    the system takes back at once. By then each output has been written whole and closed, the
+    ledger closed and the reading threads stopped: only the standard streams are left to flush.
+    """
+    try:
+        main()
+        code: object = EXIT_OK
+    except SystemExit as ending:
+        code = EXIT_OK if ending.code is None else ending.code
+    if not isinstance(code, int):
+        sys.exit(code)  # a message for Python to print: no command of ours ends that way
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe or a full disk: the output is incomplete, as Python would say too
+        code = code or _EXIT_UNFLUSHED
+    os._exit(code)
 
 
 def main() -> None:
@@ -34,9 +61,9 @@ def main() -> None:
     try:
         run_command_line()
     finally:
-        validate = sys.modules.get("statecollect.validate")
-        if validate is not None:
-            validate.stop_reading()  # a head start typer then refused (a bad option) is not read to the end
+        batch_files = sys.modules.get("statecollect.batch_files")
+        if batch_files is not None:
+            batch_files.stop_reading()  # a head start typer then refused (a bad option) is not read to the end
 
 
 def _prepare_validate(arguments: list[str]) -> None:
@@ -47,7 +74,7 @@ def _prepare_validate(arguments: list[str]) -> None:
     found = validate_arguments(arguments)
     if found is None:
         return
-    from statecollect.validate import start_reading
+    from statecollect.batch_files import start_reading
 
     try:
         start_reading(found.pop("paths"), **found)

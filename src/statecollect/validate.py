@@ -1,7 +1,7 @@
 """Validation of returned workbooks as one batch: every file, every cell, every check.
 
 ``validate`` takes files or folders. The workbooks are read on worker threads
-(:class:`ReadAhead`) while the schemas load; each file is then checked by
+(:mod:`statecollect.batch_files`) while the schemas load; each file is then checked by
 :mod:`statecollect.returned_file`, and the whole batch table by table and across tables —
 against the merged base tables of the collection where those exist. Every problem
 becomes one :class:`Finding`; the results go to the ledger and to annotated copies.
@@ -10,24 +10,22 @@ becomes one :class:`Finding`; the results go to the ledger and to annotated copi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
+from statecollect.batch_files import plan, reading
+from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from statecollect.findings import Finding, Severity
-from statecollect.folders import FOLDERS, CollectionError, check_year, find_root
-from statecollect.workbook_layout import UNREAD_SHEETS
-from statecollect.workbook_read import ReadAhead, cyclic_gc_paused
+from statecollect.folders import FOLDERS
+from statecollect.workbook_read import cyclic_gc_paused
 
 if TYPE_CHECKING:
     from statecollect.collection import Workspace
     from statecollect.returned_file import FileReport, TableReport, ValidationContext
 
-__all__ = ["ValidationReport", "start_reading", "stop_reading", "validate"]
-
-WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+__all__ = ["ValidationReport", "validate"]
 
 
 @dataclass
@@ -76,21 +74,6 @@ def _table_summary(report: FileReport, table: TableReport) -> dict[str, Any]:
     }
 
 
-def _inputs(paths: Iterable[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            try:
-                children = list(path.iterdir())
-            except OSError as error:
-                raise UserError(f"无法打开文件夹 {path}：{error.strerror or error}", "请检查文件夹的访问权限") from None
-            found += sorted(child for child in children
-                            if child.suffix.lower() in WORKBOOK_SUFFIXES and not child.name.startswith((".~", "~$")))
-        else:
-            found.append(path)
-    return found
-
-
 def validate(
     paths: Sequence[Path],
     *,
@@ -102,8 +85,8 @@ def validate(
     progress: Callable[[str], None] | None = None,
 ) -> ValidationReport:
     """Validate ``paths`` (files or folders) as one batch; see the module docstring."""
-    root, inputs = _plan(paths, root, year)
-    with cyclic_gc_paused(), _reading(inputs) as reading:
+    root, inputs = plan(paths, root, year)
+    with cyclic_gc_paused(), reading(inputs) as files:
         if progress:
             progress(f"读取 {len(inputs)} 个文件")
         # imported only now: the schema models load while the first workbooks are being parsed
@@ -112,7 +95,7 @@ def validate(
         context, workspace = open_context(root, year)
         context.known = known_tables if known_tables is not None else _merged_tables(context, workspace)
         checked: dict[int, FileReport] = {}
-        for index, path, sheets in reading:
+        for index, path, sheets in files:
             if progress:
                 progress(path.name)
             checked[index] = FileChecker(context, path).run(sheets.result)
@@ -126,65 +109,6 @@ def validate(
         target = feedback_dir or (workspace.folder("feedback") if workspace else Path("反馈"))
         write_feedback_copies(report, context.catalogue, context.collection, target, progress=progress)
     return report
-
-
-def start_reading(paths: Sequence[Path], *, root: Path | None = None, year: int | None = None) -> None:
-    """Start reading the workbooks that :func:`validate` with the same arguments will check.
-
-    The command line calls this before it loads its own machinery (typer, the schemas), so the
-    parse of a large workbook runs while the program starts. ``validate`` takes the reading
-    over when it is given the same files, and reads afresh otherwise; arguments it would refuse
-    start nothing here, and are reported there.
-    """
-    global _started
-    stop_reading()
-    try:
-        _, inputs = _plan(paths, root, year)
-        _started = ReadAhead(inputs, skip=UNREAD_SHEETS)
-    except UserError:
-        return
-
-
-_started: ReadAhead | None = None
-
-
-def stop_reading() -> None:
-    """Drop a reading :func:`start_reading` began that no :func:`validate` took over."""
-    global _started
-    if _started is not None:
-        _started.close()
-        _started = None
-
-
-def _reading(inputs: list[Path]) -> ReadAhead:
-    """The reading :func:`start_reading` began for exactly these files, or a new one."""
-    global _started
-    started, _started = _started, None
-    if started is not None:
-        if started.paths == tuple(inputs):
-            return started
-        started.close()
-    return ReadAhead(inputs, skip=UNREAD_SHEETS)
-
-
-def _plan(paths: Sequence[Path], root: Path | None, year: int | None) -> tuple[Path | None, list[Path]]:
-    """The collection folder (None for a standalone batch) and the workbooks to check."""
-    if root is not None:
-        root = find_root(root)
-    elif year is None:
-        root = _collection_root(paths)
-    _check_year(root, year)
-    inputs = _inputs(paths or ([root / FOLDERS["returns"]] if root is not None else []))
-    if not inputs:
-        raise UserError("没有找到要校验的 Excel 文件（.xlsx、.xlsm、.xls）", "请指定文件或文件夹；在采集文件夹中默认校验“回收”文件夹")
-    return root, inputs
-
-
-def _check_year(root: Path | None, year: int | None) -> None:
-    if root is None and year is None:
-        raise UserError("不在采集文件夹中时，请用 --year 指定采集年份", "例如：statecollect validate 文件.xlsx --year 2020")
-    if year is not None:
-        check_year(year)
 
 
 def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> dict[str, list[dict[str, Any]]]:
@@ -210,16 +134,6 @@ def _record(workspace: Workspace, report: ValidationReport) -> None:
         entries.append(ValidatedFile(file.path, file.department, tuple(tables), file.count(Severity.ERROR),
                                      file.count(Severity.WARNING)))
     Ledger(workspace.root).record_all(entries)
-
-
-def _collection_root(paths: Sequence[Path]) -> Path | None:
-    start = paths[0] if paths else Path(".")
-    try:
-        return find_root(start if start.is_dir() else start.parent)
-    except CollectionError:
-        if not paths:
-            raise
-        return None
 
 
 def _run_batch_checks(context: ValidationContext, report: ValidationReport) -> None:
