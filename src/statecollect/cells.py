@@ -90,7 +90,8 @@ def all_plain(texts: Sequence[str], max_length: int) -> bool:
         return True
     if max_length and max(map(len, texts)) > max_length:
         return False
-    if _ODD.search("\n".join(texts)):
+    joined = "\n".join(texts)
+    if not joined.isascii() and _ODD.search(joined):  # every odd character is outside ASCII
         return False
     # no leading or trailing space: each text is its own strip (one pass in C; a regex
     # anchored at every line start is four times slower)

@@ -232,14 +232,15 @@ class Engine:
             return [result.value for result in results]
         plain: set[Any] = set()
         if parser.plain_text:
-            texts = distinct - {""} if kinds == {str} else {value for value in distinct if type(value) is str and value}
+            texts = _without_blank(distinct) if kinds == {str} else {value for value in distinct if type(value) is str and value}
             if all_plain(list(texts), parser.max_length):
                 plain = texts
         elif parser.plain_numbers is not None and float in kinds and kinds <= {float, str}:
-            numbers = distinct - {""}  # blank cells still go to the parser: a required field may be empty
+            numbers = _without_blank(distinct)  # blank cells still go to the parser: a required field may be empty
             if set(map(type, numbers)) == {float} and parser.plain_numbers(numbers):
                 plain = numbers  # a float is its own decimal value
-        parsed = {value: parser(value) for value in distinct - plain}
+        # a column of distinct texts (student numbers) is as long as its set: no copy of it when all are plain
+        parsed = {value: parser(value) for value in (distinct - plain if len(plain) < len(distinct) else ())}
         bad = {value for value, result in parsed.items() if result.issues or (required and result.value is None)}
         if bad:
             for index, value in enumerate(column):
@@ -362,6 +363,10 @@ class _BatchTables(Mapping[str, Sequence[Record]]):
 
     def __len__(self) -> int:
         return len({**self._known, **self._delivered})
+
+
+def _without_blank(values: set[Any]) -> set[Any]:
+    return values - {""} if "" in values else values
 
 
 def _key_texts(column: list[Any]) -> list[Any]:

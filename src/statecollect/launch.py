@@ -38,7 +38,7 @@ def run() -> None:
     """
     try:
         main()
-        code: object = EXIT_OK
+        code: str | int | None = EXIT_OK
     except SystemExit as ending:
         code = EXIT_OK if ending.code is None else ending.code
     if not isinstance(code, int):

@@ -380,11 +380,12 @@ def _data_columns(body: list[list[Any]], positions: list[int], first_number: int
     if not positions or not body:
         return [], [[] for _ in positions]
     width = max(positions) + 1
-    if min(map(len, body)) < width:
+    lengths = set(map(len, body))  # one length when the rows come from calamine
+    if min(lengths) < width:
         body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
     picked: Sequence[Sequence[Any]]
     blank: Sequence[Any]
-    if positions == list(range(width)) and max(map(len, body)) == width:
+    if positions == list(range(width)) and max(lengths) <= width:  # every row, padded, as wide as the template
         # the template's columns in order, as it was sent out: the rows are transposed as they are
         picked, blank = body, [""] * width
     else:

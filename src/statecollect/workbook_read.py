@@ -20,8 +20,7 @@ import zipfile
 import zlib
 from collections import deque
 from functools import partial
-from itertools import chain, compress, islice, repeat
-from operator import is_
+from itertools import chain, islice
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
@@ -255,13 +254,12 @@ def _repeating_columns(values: list[Any], width: int) -> list[int]:
 
 def _share_texts(values: list[Any], width: int, columns: list[int], texts: dict[str, str]) -> None:
     """Replace, in ``columns`` of ``values`` (rows of ``width``), each text by the first equal one
-    seen. Only texts: TRUE equals 1.0 and -0.0 equals 0.0, but no number equals a text, so looking
-    every cell up in a dict of texts leaves numbers, booleans and dates as they were read. Each
-    pass runs in C."""
+    seen. Only texts join ``texts``: TRUE equals 1.0 and -0.0 equals 0.0, but no number equals a
+    text, so looking every cell up there leaves numbers, booleans and dates as they were read.
+    Each pass runs in C; only a column's new distinct values are looked at one by one."""
     for column in columns:
         cells = values[column::width]
-        strings = list(compress(cells, map(is_, map(type, cells), repeat(str))))
-        deque(map(texts.setdefault, strings, strings), maxlen=0)  # the new texts join, the known keep their object
+        texts.update((value, value) for value in set(cells).difference(texts) if type(value) is str)
         values[column::width] = map(texts.get, cells, cells)
 
 
