@@ -403,6 +403,8 @@ def _finding(check: Check, location: Location, detail: str = "", value: Any = No
 
 def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     keys = _row_keys(checked, check.fields)
+    if len(set(keys)) == len(keys):
+        return  # the usual case, told in one pass in C
     repeated = {key for key, times in Counter(keys).items() if times > 1 and key is not None}
     if not repeated:
         return
