@@ -1,6 +1,6 @@
 """Benchmark: `statecollect validate` against a plain calamine read and frictionless-py.
 
-Two cases, each timed as whole processes (median of seven runs, three with feedback copies; largest
+Two cases, each timed as whole processes (median of eleven runs, three with feedback copies; largest
 peak resident memory of each process from the kernel; validate, the read and frictionless take their
 runs in turn, so that a machine slowing down for a while cannot bend their ratios):
 
@@ -40,7 +40,7 @@ from statecollect.workbook_layout import sheet_title
 
 HERE = Path(__file__).resolve().parent
 MAIN_TABLES = ("BKSJBQK", "JZGJBXX", "KKQK", "ZYJBQK", "XXJXKYDW")
-REPEATS = 7
+REPEATS = 11  # a two-core machine shared with others varies from run to run: more runs, a steadier median
 FEEDBACK_REPEATS = 3  # no target; a run takes seconds
 
 
