@@ -101,3 +101,11 @@ def test_settings_are_read_when_no_cache_can_be_kept(collection_dir: Path, monke
     monkeypatch.setenv("XDG_CACHE_HOME", str(collection_dir / COLLECTION_FILE))  # a file: no folder can be made there
     assert open_workspace(collection_dir).collection.year == 2020
     assert open_workspace(collection_dir).collection.year == 2020
+
+
+def test_an_impossible_date_in_the_settings_is_explained(collection_dir: Path) -> None:
+    settings = collection_dir / COLLECTION_FILE
+    settings.write_text(settings.read_text(encoding="utf-8").replace("base_tables: 2020-10-15", "base_tables: 2020-13-15"),
+                        encoding="utf-8")
+    with pytest.raises(CollectionError, match="无法识别的日期"):
+        open_workspace(collection_dir)

@@ -180,3 +180,16 @@ def test_an_ending_with_a_message_is_left_to_python(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(launch.os, "_exit", lambda status: pytest.fail("ended without the message"))
     with pytest.raises(SystemExit, match="出错了"):
         launch.run()
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_a_program_started_without_a_stream_keeps_its_status(monkeypatch: pytest.MonkeyPatch, closed: str) -> None:
+    def command() -> None:
+        raise SystemExit(2)
+
+    ended: list[int] = []
+    monkeypatch.setattr(launch, "main", command)
+    monkeypatch.setattr(sys, closed, None)  # as Python sets it when the descriptor was closed
+    monkeypatch.setattr(launch.os, "_exit", ended.append)
+    launch.run()
+    assert ended == [2]

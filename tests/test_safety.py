@@ -94,3 +94,11 @@ def test_a_marker_is_found_in_slices_of_any_size_and_only_where_it_is(size: int)
         slices = [stream[start:start + size] for start in range(0, len(stream), size)]
         assert found_in_slices(slices, len(marker) - 1, lambda data: marker in data), (position, size)
         assert not found_in_slices(slices, len(marker) - 1, lambda data: b"hiddenx" in data)
+
+
+def test_a_one_byte_marker_needs_no_seam() -> None:
+    from statecollect.safety import found_in_slices
+
+    slices = [b"ab"] * 3000 + [b"!"]
+    assert found_in_slices(slices, 0, lambda data: b"!" in data)
+    assert not found_in_slices(slices[:-1], 0, lambda data: b"!" in data)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
+
+from pydantic import VERSION as PYDANTIC_VERSION
 
 from statecollect import __version__
 
@@ -39,7 +42,8 @@ def entry_for(kind: str, source: Path, state: str, models: tuple[ModuleType, ...
     except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
         return None
     place = _digest(str(source.resolve()))
-    stamp = _digest(f"{__version__}\n{code}\n{state}")
+    # pydantic's version too: the pickles hold its models' state
+    stamp = _digest(f"{__version__}\n{PYDANTIC_VERSION}\n{code}\n{state}")
     return folder / f"{kind}-{place}-{stamp}.pickle"
 
 
@@ -58,17 +62,18 @@ def store(entry: Path | None, value: object) -> None:
     """Keep ``value`` at ``entry`` and drop the older entries of the same kind and source."""
     if entry is None:
         return
+    temp = entry.with_suffix(f".{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        temp = entry.with_suffix(f".{os.getpid()}.tmp")
         temp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(temp, entry)
         kind_and_place = entry.name.rsplit("-", 1)[0]
         for stale in entry.parent.glob(f"{kind_and_place}-*.pickle"):
             if stale != entry:
                 stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only home only costs speed
+    except OSError:  # a read-only home or a full disk only costs speed
+        with suppress(OSError):
+            temp.unlink(missing_ok=True)
 
 
 def _digest(text: str) -> str:

@@ -43,11 +43,13 @@ def run() -> None:
         code = EXIT_OK if ending.code is None else ending.code
     if not isinstance(code, int):
         sys.exit(code)  # a message for Python to print: no command of ours ends that way
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # a closed pipe or a full disk: the output is incomplete, as Python would say too
-        code = code or _EXIT_UNFLUSHED
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or a full disk: the output is incomplete, as Python would say too
+            code = code or _EXIT_UNFLUSHED
     os._exit(code)
 
 

@@ -83,13 +83,13 @@ def _holds(path: Path, marker: bytes, slice_bytes: int = 1 << 20) -> bool:
 
 def found_in_slices(slices: Iterable[bytes], overlap: int, found: Callable[[bytes], bool]) -> bool:
     """Whether ``found`` holds for a slice of a stream or for a seam between two (``overlap``
-    bytes, at least one, on either side): no marker up to ``overlap + 1`` bytes long is missed."""
+    bytes on either side): no marker up to ``overlap + 1`` bytes long is missed."""
     tail = b""
     for chunk in slices:
         # the seam and the slice apart: joining them would copy every slice once more
         if found(tail + chunk[:overlap]) or found(chunk):
             return True
-        tail = (tail + chunk[-overlap:])[-overlap:]
+        tail = (tail + chunk[-overlap:])[-overlap:] if overlap else b""
     return False
 
 

@@ -19,7 +19,6 @@ from statecollect.batch_files import plan, reading
 from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from statecollect.findings import Finding, Severity
 from statecollect.folders import FOLDERS
-from statecollect.ledger import Ledger, TableResult, ValidatedFile
 from statecollect.workbook_read import cyclic_gc_paused
 
 if TYPE_CHECKING:
@@ -123,6 +122,8 @@ def _merged_tables(context: ValidationContext, workspace: Workspace | None) -> d
 
 def _record(workspace: Workspace, report: ValidationReport) -> None:
     """Enter every identified, trusted file into the collection's ledger with its result per table."""
+    from statecollect.ledger import Ledger, TableResult, ValidatedFile
+
     entries = []
     for file in report.files:
         if not file.readable or file.department is None or file.refused:

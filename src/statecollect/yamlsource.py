@@ -56,6 +56,8 @@ def read_yaml(path: Path, data: bytes | None = None) -> Any:
         raise YamlFileError(path, f"YAML 语法错误：{problem}", line) from None
     except yaml.YAMLError as exc:
         raise YamlFileError(path, f"YAML 语法错误：{exc}") from None
+    except ValueError as exc:  # a value PyYAML recognises but cannot build, such as the date 2020-13-15
+        raise YamlFileError(path, f"有无法识别的日期或数值（{exc}）") from None
 
 
 def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
