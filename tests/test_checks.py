@@ -154,3 +154,26 @@ def test_a_false_among_zeros_is_the_only_cell_reported() -> None:
         place = next(index for index, value in enumerate(values) if isinstance(value, bool))
         assert found == [("cell.not_a_number", place + 2)], values
         assert [type(value) for value in checked.columns["使用面积（平方米）"]].count(float) == len(values) - 1
+
+
+def test_a_file_checked_alone_shares_the_other_tables_joined_rows() -> None:
+    # the run's lookup cache answers only for the very rows it indexed: a table delivered in
+    # several files must be joined once per run, not once per file that looks into it
+    from statecollect.checks import _BatchTables
+
+    units = [typed("XXJXKYDW", [{"单位名称": f"学院{n}", "单位号": f"0{n}"}], file=f"{n}.xlsx") for n in (1, 2)]
+    majors = [typed("ZYJBQK", [], file=f"z{n}.xlsx") for n in (1, 2)]
+    tables = _BatchTables({}, {"XXJXKYDW": units, "ZYJBQK": majors})
+    alone = tables.alone(majors[0])
+    assert alone["XXJXKYDW"] is tables["XXJXKYDW"] and len(alone["XXJXKYDW"]) == 2
+    assert alone.parts("ZYJBQK") == [majors[0]]
+
+
+def test_rows_without_their_key_repeat_nothing_and_a_real_repeat_is_still_found() -> None:
+    unit = {"教学科研单位名称": "音乐学院", "单位职能": "教学院系", "单位负责人": "甲"}
+    keyless = typed("XXJXKYDW", [{**unit, "单位号": ""}, {**unit, "单位号": ""}, {**unit, "单位号": "0201"}])
+    assert not [f for f in ENGINE.run_checks([keyless]) if f.rule_id == "XXJXKYDW.unit_no_unique"]
+    repeated = typed("XXJXKYDW", [{**unit, "单位号": ""}, {**unit, "单位号": ""}, {**unit, "单位号": "0201"},
+                                  {**unit, "单位号": "0201"}])
+    [finding] = [f for f in ENGINE.run_checks([repeated]) if f.rule_id == "XXJXKYDW.unit_no_unique"]
+    assert finding.location.row == 5

@@ -115,6 +115,9 @@ def test_a_year_that_is_not_a_number_is_left_to_typer() -> None:
 
 
 def test_a_head_start_that_typer_then_refuses_is_dropped(school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[bool] = []
+    real_close = batch_files.ReadAhead.close
+    monkeypatch.setattr(batch_files.ReadAhead, "close", lambda self, wait=True: closed.append(wait) or real_close(self, wait))
     monkeypatch.setattr(sys, "argv", ["statecollect", "validate", "--dir", str(school), "--format", "bogus"])
     try:
         with pytest.raises(SystemExit) as ended:
@@ -122,13 +125,17 @@ def test_a_head_start_that_typer_then_refuses_is_dropped(school: Path, monkeypat
     finally:
         gc.enable()
     assert ended.value.code == 2 and batch_files._started is None
+    assert closed == [False]  # the parse under way is not waited for: the process is about to end
 
 
-def test_the_way_to_the_first_parse_imports_nothing_heavy() -> None:
+def test_the_way_to_the_first_parse_imports_nothing_heavy(school: Path) -> None:
     # every module imported before the head start is time taken before the first parse begins
-    code = ("import sys; import statecollect.launch, statecollect.batch_files; "
+    code = ("import sys; from statecollect import batch_files, launch\n"
+            f"launch._prepare_validate(['--dir', {str(school)!r}])\n"
+            "assert batch_files._started is not None\n"
             "print(sorted(name for name in sys.modules if name.split('.')[0] in "
-            "{'dataclasses', 'pydantic', 'typer', 'rich', 'yaml', 'openpyxl'} or name == 'statecollect.findings'))")
+            "{'dataclasses', 'pydantic', 'typer', 'rich', 'yaml', 'openpyxl'} or name == 'statecollect.findings'))\n"
+            "batch_files.stop_reading()")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
 
@@ -147,17 +154,32 @@ def test_the_program_ends_with_the_commands_status(monkeypatch: pytest.MonkeyPat
     assert ended == [status]
 
 
-def test_output_that_cannot_be_flushed_ends_with_pythons_status(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("ending", "status"), [(None, 120), (SystemExit(1), 1)])
+def test_output_that_cannot_be_flushed_ends_with_pythons_status(monkeypatch: pytest.MonkeyPatch,
+                                                                ending: SystemExit | None, status: int) -> None:
     class ClosedPipe(io.StringIO):
         def flush(self) -> None:
             raise BrokenPipeError(32, "Broken pipe")
 
+    class Errors(io.StringIO):
+        flushed = False
+
+        def flush(self) -> None:
+            self.flushed = True
+
+    def command() -> None:
+        if ending is not None:
+            raise ending
+
     ended: list[int] = []
-    monkeypatch.setattr(launch, "main", lambda: None)
+    errors = Errors()
+    monkeypatch.setattr(launch, "main", command)
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(sys, "stderr", errors)
     monkeypatch.setattr(launch.os, "_exit", ended.append)
     launch.run()
-    assert ended == [120]
+    assert ended == [status]  # a command's own failure is not hidden behind the stream's
+    assert errors.flushed  # the messages still reach the terminal
 
 
 def test_the_real_program_writes_its_whole_output_and_status(school: Path, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from statecollect.errors import UserError
 from statecollect.generate import BaseData, generate_workbooks, workbook_name
 from statecollect.ledger import Ledger
 from statecollect.merge import export, merge
-from statecollect.schema import Shape
 from statecollect.task_split import read_split_workbook
 from statecollect.validate import validate
 from statecollect.workbook_layout import sheet_title, template_cell
@@ -343,3 +342,14 @@ def test_text_that_a_spreadsheet_would_run_stays_text_in_master_and_export(schoo
     export(school)
     exported = load_workbook(open_workspace(school).folder("export") / "表1-2 学校相关党政单位.xlsx").active
     assert exported["D2"].data_type == "s" and exported["D2"].value.strip() == text.strip()
+
+
+def test_a_frozen_table_diff_keeps_rows_without_their_key_apart() -> None:
+    from statecollect.catalogue import load_catalogue
+    from statecollect.merge import _diff
+
+    table = load_catalogue().table_by_id("XXJXKYDW")
+    first = {"教学科研单位名称": "音乐学院", "单位号": "", "单位职能": "教学院系", "单位负责人": "甲"}
+    second = {**first, "教学科研单位名称": "美术学院", "单位负责人": "乙"}
+    diff = _diff(table, [first, second], [first])
+    assert diff["counts"] == [0, 1, 0]  # one row removed, as merging keys them: not one changed row

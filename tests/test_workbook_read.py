@@ -330,3 +330,14 @@ def test_markers_behind_many_look_alikes_are_found(search: str, marker: bytes) -
     assert has_marker(look_alikes + marker + look_alikes)
     assert has_marker(marker + look_alikes)
     assert not has_marker(look_alikes)
+
+
+def test_a_read_fixes_the_allocator_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
+    order: list[str] = []
+    monkeypatch.setattr(workbook_read, "map_large_blocks", lambda: order.append("mallopt"))
+    real_open = workbook_read.CalamineWorkbook.from_path
+    monkeypatch.setattr(workbook_read, "CalamineWorkbook", type("Opener", (), {
+        "from_path": staticmethod(lambda name: order.append("parse") or real_open(name))}))
+    read_sheets(path)
+    assert order[:2] == ["mallopt", "parse"]

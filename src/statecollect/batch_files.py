@@ -52,11 +52,12 @@ def start_reading(paths: Sequence[Path], *, root: Path | None = None, year: int 
         return
 
 
-def stop_reading() -> None:
-    """Drop a reading :func:`start_reading` began that no ``validate`` took over."""
+def stop_reading(wait: bool = True) -> None:
+    """Drop a reading :func:`start_reading` began that no ``validate`` took over; without ``wait``,
+    a workbook being parsed is left to end on its own (or with the process)."""
     global _started
     if _started is not None:
-        _started.close()
+        _started.close(wait)
         _started = None
 
 

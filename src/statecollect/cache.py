@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
@@ -21,6 +20,7 @@ from typing import TypeVar
 from pydantic import VERSION as PYDANTIC_VERSION
 
 from statecollect import __version__
+from statecollect.output import OutputError, write_atomically
 
 __all__ = ["entry_for", "file_stamp", "load", "store"]
 
@@ -62,18 +62,15 @@ def store(entry: Path | None, value: object) -> None:
     """Keep ``value`` at ``entry`` and drop the older entries of the same kind and source."""
     if entry is None:
         return
-    temp = entry.with_suffix(f".{os.getpid()}.tmp")
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temp, entry)
+        write_atomically(entry, lambda temp: temp.write_bytes(data))
         kind_and_place = entry.name.rsplit("-", 1)[0]
         for stale in entry.parent.glob(f"{kind_and_place}-*.pickle"):
             if stale != entry:
                 stale.unlink(missing_ok=True)
-    except OSError:  # a read-only home or a full disk only costs speed
-        with suppress(OSError):
-            temp.unlink(missing_ok=True)
+    except (OutputError, OSError):  # a read-only home or a full disk only costs speed
+        return
 
 
 def _digest(text: str) -> str:

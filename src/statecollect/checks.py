@@ -285,7 +285,7 @@ class Engine:
         each: list[list[Finding]] = []
         for checked in batch:
             # the same table may come from several files: references see all of them, own checks only this one
-            own = tables if len(delivered[checked.table.id]) == 1 else _BatchTables(known or {}, {**delivered, checked.table.id: [checked]})
+            own = tables if len(delivered[checked.table.id]) == 1 else tables.alone(checked)
             findings = [finding for check in checked.table.checks for finding in self.run_check(check, checked, own)]
             each.append([*findings, *self.cascades(checked)])
         return each
@@ -351,6 +351,13 @@ class _BatchTables(Mapping[str, Sequence[Record]]):
             self._joined[table_id] = [row for part in parts for row in part.rows]
         return self._joined[table_id]
 
+    def alone(self, checked: CheckedTable) -> _BatchTables:
+        """These tables with ``checked`` as its table's only copy. The other tables' joined rows are
+        shared: the run's key and lookup caches answer for the very rows they were built from."""
+        view = _BatchTables(self._known, {**self._delivered, checked.table.id: [checked]})
+        view._joined = self._joined
+        return view
+
     def parts(self, table_id: str) -> list[CheckedTable] | None:
         """The batch's own copies of a table (kept by column), or None for a table collected before."""
         return self._delivered.get(table_id)
@@ -403,8 +410,9 @@ def _finding(check: Check, location: Location, detail: str = "", value: Any = No
 
 def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
     keys = _row_keys(checked, check.fields)
-    if len(set(keys)) == len(keys):
-        return  # the usual case, told in one pass in C
+    distinct = set(keys)
+    if len(distinct) == len(keys) or len(distinct - {None}) == len(keys) - keys.count(None):
+        return  # no key repeats (rows without a key clash with nothing): the usual case, told in C
     repeated = {key for key, times in Counter(keys).items() if times > 1 and key is not None}
     if not repeated:
         return

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from statecollect.allocator import map_large_blocks
 from statecollect.errors import EXIT_OK
 
 __all__ = ["VALIDATE_FLAGS", "VALIDATE_VALUE_OPTIONS", "main", "run", "validate_arguments"]
@@ -54,7 +53,6 @@ def run() -> None:
 
 
 def main() -> None:
-    map_large_blocks()  # before any workbook is read: see statecollect.allocator
     arguments = sys.argv[1:]
     if arguments[:1] == ["validate"]:
         _prepare_validate(arguments[1:])
@@ -65,7 +63,8 @@ def main() -> None:
     finally:
         batch_files = sys.modules.get("statecollect.batch_files")
         if batch_files is not None:
-            batch_files.stop_reading()  # a head start typer then refused (a bad option) is not read to the end
+            # a head start typer then refused (a bad option) is not waited for: the process ends
+            batch_files.stop_reading(wait=False)
 
 
 def _prepare_validate(arguments: list[str]) -> None:

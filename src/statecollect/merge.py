@@ -269,7 +269,11 @@ def _guard_frozen(merged: TableMerge, snapshot: list[dict[str, str]], thawed: bo
 
 def _diff(table: Table, before: list[dict[str, str]], after: list[dict[str, str]]) -> dict[str, Any]:
     unique = _key_fields(table)
-    key_of = (lambda row: tuple(row.get(name, "") for name in unique)) if unique else (lambda row: tuple(row.values()))
+
+    def key_of(row: dict[str, str]) -> Key:
+        # as merging keys rows; a row without its key is told by all its values
+        return (record_key(row, unique) if unique else None) or tuple(row.values())
+
     old = {key_of(row): row for row in before}
     new = {key_of(row): row for row in after}
     changed = sorted(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from contextlib import suppress
+from itertools import compress, repeat
+from operator import is_, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -370,13 +372,13 @@ class FileChecker:
 
 
 def _data_columns(body: list[list[Any]], positions: list[int], first_number: int) -> tuple[Sequence[int], list[list[Any]]]:
-    """The Excel row numbers of the rows with a value in ``positions`` (a range when none is blank),
-    and those positions' columns.
+    """The Excel row numbers of the rows with a visible value in ``positions`` (a range when every
+    row has one), and those positions' columns. A row of spaces or full-width spaces, typed
+    below a table or left by clearing cells, shows as nothing and is no row.
 
-    Tens of thousands of rows pass here, so each step is one pass in C (map, zip, list.count):
+    Tens of thousands of rows pass here, so each step is one pass in C (map, zip, set):
     calamine writes blank cells as ``""`` and gives every row the sheet's width.
     """
-    body = body[:_end_of_data(body, positions)]
     if not positions or not body:
         return [], [[] for _ in positions]
     width = max(positions) + 1
@@ -384,17 +386,18 @@ def _data_columns(body: list[list[Any]], positions: list[int], first_number: int
     if min(lengths) < width:
         body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
     picked: Sequence[Sequence[Any]]
-    blank: Sequence[Any]
     if positions == list(range(width)) and max(lengths) <= width:  # every row, padded, as wide as the template
-        # the template's columns in order, as it was sent out: the rows are transposed as they are
-        picked, blank = body, [""] * width
+        picked = body  # the template's columns in order, as it was sent out: the rows are transposed as they are
     else:
         getter = itemgetter(*positions)
         picked = list(map(getter, body)) if len(positions) > 1 else [(value,) for value in map(getter, body)]
-        blank = ("",) * len(positions)
     numbers: Sequence[int] = range(first_number, first_number + len(picked))
-    if blank in picked:
-        kept = [(number, values) for number, values in zip(numbers, picked, strict=True) if values != blank]
+    # a row that shows nothing starts with a cell that shows nothing: only such rows are looked at whole
+    firsts = [values[0] for values in picked]
+    unseen = _unseen(firsts)
+    if unseen:
+        kept = [(number, values) for number, values, first in zip(numbers, picked, firsts, strict=True)
+                if first not in unseen or any(map(cell_text, values))]
         numbers = [number for number, _ in kept]
         picked = [values for _, values in kept]
     if not picked:
@@ -402,13 +405,14 @@ def _data_columns(body: list[list[Any]], positions: list[int], first_number: int
     return numbers, [list(column) for column in zip(*picked, strict=True)]
 
 
-def _end_of_data(body: list[list[Any]], positions: list[int]) -> int:
-    """Rows after the last one with a visible value in ``positions`` are not data: a space or a
-    full-width space typed below a table, or left by clearing cells, shows as nothing."""
-    end = len(body)
-    while end and not any(cell_text(body[end - 1][position]) for position in positions if position < len(body[end - 1])):
-        end -= 1
-    return end
+def _unseen(values: list[Any]) -> set[Any]:
+    """Those of ``values`` that show as nothing (:func:`cell_text` is empty): blank, or spaces only."""
+    with suppress(TypeError):  # str.isspace refuses a number: the column is looked at value by value
+        if not any(map(str.isspace, values)) and "" not in values and None not in values:
+            return set()  # texts only, each showing something: the usual first column, told in C
+    distinct = set(values)
+    texts = list(compress(distinct, map(is_, map(type, distinct), repeat(str))))
+    return ({"", None} & distinct) | set(compress(texts, map(str.isspace, texts)))
 
 
 def _value(row: list[Any], position: int) -> Any:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from statecollect.batch_files import plan, reading
 from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from statecollect.findings import Finding, Severity
-from statecollect.folders import FOLDERS
 from statecollect.workbook_read import cyclic_gc_paused
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import zlib
 from collections import deque
 from functools import partial
 from itertools import chain, islice
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path, PurePosixPath
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from python_calamine import CalamineWorkbook
 
-from statecollect.allocator import release_freed_memory
+from statecollect.allocator import map_large_blocks, release_freed_memory
 from statecollect.errors import UserError
 from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_slices, inspect_file
 
@@ -46,10 +46,8 @@ _SCAN_OVERLAP = 8  # longer than any marker searched for
 _PACKED_SLICE = 1 << 18
 _LOCAL_HEADER_MAGIC = b"PK\x03\x04"
 _LOCAL_HEADER_BYTES = 30
-_BEFORE_F = frozenset(b"<:")  # <f or a prefixed <x:f
-_AFTER_F = (b">", b" ", b"/", b"\t", b"\n", b"\r")
-_FORMULA_START = re.compile(rb"[<:]f[> /\t\n\r]")  # the same test as _BEFORE_F and _AFTER_F, in one pass
-_HIDDEN = b"hidden="
+_FORMULA_START = re.compile(rb"[<:]f[> /\t\n\r]")  # <f or a prefixed <x:f, then the end of the name
+_HIDDEN = re.compile(rb"hidden=")
 _ANCHORS_TRIED = 64
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -84,6 +82,7 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None
     With a ``scanner`` thread at hand the XML scan runs there, beside the parse.
     """
     ensure_safe_xml()
+    map_large_blocks()  # before the first large block is allocated: see statecollect.allocator
     kind = inspect_file(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -168,10 +167,11 @@ class ReadAhead:
                 self._fill()
                 yield index, path, future
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Drop the files not yet read; with ``wait``, let those being read end first."""
         self._waiting.clear()
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        self._scanner.shutdown(wait=True, cancel_futures=True)
+        self._executor.shutdown(wait=wait, cancel_futures=True)
+        self._scanner.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> ReadAhead:
         return self
@@ -336,36 +336,32 @@ def _unpacked(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
 
 def _has_hidden(data: bytes) -> bool:
     """Whether ``data`` holds ``hidden=``, the attribute of a hidden row or column."""
-    return _found_at_anchors(data, b"d", 2, lambda at: data.startswith(_HIDDEN, at - 2),
-                             lambda at: data.find(_HIDDEN, at - 2) != -1)
+    return _found_at_anchors(data, b"d", 2, _HIDDEN)
 
 
 def _has_formula(data: bytes) -> bool:
     """Whether ``data`` may hold the start of an ``<f>`` element, also written ``<x:f>`` by tools that
     prefix SpreadsheetML (``<formula1>`` of a data validation is none). A text that happens to
     match only costs the exact parse."""
-    return _found_at_anchors(data, b"f", 1, lambda at: data[at - 1] in _BEFORE_F and data[at + 1:at + 2] in _AFTER_F,
-                             lambda at: _FORMULA_START.search(data, at - 1) is not None)
+    return _found_at_anchors(data, b"f", 1, _FORMULA_START)
 
 
-def _found_at_anchors(data: bytes, anchor: bytes, first: int, matches: Callable[[int], bool],
-                      matches_after: Callable[[int], bool]) -> bool:
-    """Whether a marker holding ``anchor`` is in ``data``: ``matches`` tells at each ``anchor`` from
-    position ``first`` on.
+def _found_at_anchors(data: bytes, anchor: bytes, back: int, marker: re.Pattern[bytes]) -> bool:
+    """Whether ``marker``, whose byte ``back`` is ``anchor``, is in ``data``: tried at each anchor.
 
     A sheet's tags and attributes hardly use the anchors (d, f), and finding one byte runs at
-    memchr speed, while ``in`` compares at every position (25 times slower on a 30,000-row
+    memchr speed, while a search compares at every position (25 times slower on a 30,000-row
     sheet). Where an anchor is not rare — text written into the sheet itself — everything from
-    the next one on is left to ``matches_after``, a single pass in C.
+    the next one on is searched in one pass.
     """
-    at = data.find(anchor, first)
+    at = data.find(anchor, back)
     for _ in range(_ANCHORS_TRIED):
         if at == -1:
             return False
-        if matches(at):
+        if marker.match(data, at - back):
             return True
         at = data.find(anchor, at + 1)
-    return at != -1 and matches_after(at)
+    return at != -1 and marker.search(data, at - back) is not None
 
 
 def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
