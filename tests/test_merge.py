@@ -278,6 +278,10 @@ def test_a_master_without_base_tables_yet_leaves_generate_without_base_data(scho
     master.save(path)
     result = run_generate(school, departments=["科研处"])  # merged so far: no base table, nothing to offer
     assert result.workbooks[0].prefilled_rows == 0
+    from openpyxl import load_workbook
+
+    names = load_workbook(result.workbooks[0].path).defined_names
+    assert not [name for name in names if name.startswith("keys_")]  # no list of keys from a master that has none
 
 
 def test_a_refused_change_keeps_the_frozen_rows_typed_and_counted_apart(school: Path) -> None:

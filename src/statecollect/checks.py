@@ -20,7 +20,7 @@ from typing import Any, Protocol, cast
 
 from statecollect.catalogue import Catalogue
 from statecollect.cells import FieldParser, Parsed, all_plain, build_parser, format_value
-from statecollect.expressions import EvalContext, Evaluator, LookupIndexes, compile_expression, field_refs, key_text, parse
+from statecollect.expressions import EvalContext, LookupIndexes, compile_expression, field_refs, key_text, parse
 from statecollect.findings import Finding, Location, Severity, shorten
 from statecollect.schema import (
     AggregateCheck,
@@ -311,9 +311,6 @@ class Engine:
         runner = _RUNNERS[check.kind]
         yield from runner(self, check, checked, tables)
 
-    def compiled(self, source: str, table_id: str) -> Evaluator:
-        return compile_expression(source, table_id)  # parsed and compiled once: both steps are cached
-
     def context(self, tables: Mapping[str, Sequence[Record]], row: Record | None = None) -> EvalContext:
         """What an expression of a check is evaluated against in this run."""
         return EvalContext(row=row or {}, tables=tables, stats=self.stats, indexes=self.lookup_cache)
@@ -322,7 +319,7 @@ class Engine:
         """Whether the check's ``when`` condition holds for a row (always, without one)."""
         if not check.when:
             return lambda row: True
-        condition = self.compiled(check.when, checked.table.id)
+        condition = compile_expression(check.when, checked.table.id)  # cached: parsed and compiled once
         context = self.context(tables)
 
         def holds(row: Record) -> bool:
@@ -560,7 +557,7 @@ def _code_list(engine: Engine, check: CodeListCheck, checked: CheckedTable, tabl
 
 
 def _relation(engine: Engine, check: RelationCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
-    condition = engine.compiled(check.assert_, checked.table.id)
+    condition = compile_expression(check.assert_, checked.table.id)
     anchor = check.fields[0] if check.fields else _first_field(check.assert_)
     context = engine.context(tables)
 
@@ -650,7 +647,7 @@ def _date_window(engine: Engine, check: DateWindowCheck, checked: CheckedTable, 
 
 
 def _aggregate(engine: Engine, check: AggregateCheck, checked: CheckedTable, tables: Mapping[str, Sequence[Record]]) -> Iterator[Finding]:
-    condition = engine.compiled(check.assert_, checked.table.id)
+    condition = compile_expression(check.assert_, checked.table.id)
     own = checked.record(0) if checked.count and checked.table.shape is Shape.FORM else {}
     context = engine.context(tables, own)
     if condition(context) is not False:
