@@ -7,10 +7,11 @@ import pytest
 from statecollect.cells import build_parser, format_value, normalize_text
 from statecollect.findings import Severity
 from statecollect.schema import Field, FieldType
+from statecollect.yamlsource import validated
 
 
 def parse(kind: str, raw: object, labels: tuple[str, ...] = (), **extra: object) -> tuple[object, list[str]]:
-    field = Field(key="F", header="字段", type=kind, **({"code_list": "L"} if kind == "code" else {}), **extra)
+    field = validated(Field, {"key": "F", "header": "字段", "type": kind, **({"code_list": "L"} if kind == "code" else {}), **extra})
     parsed = build_parser(field, labels)(raw)
     return parsed.value, [issue.rule_id for issue in parsed.issues]
 
@@ -67,14 +68,14 @@ def test_values_are_typed_and_explained(kind: str, raw: object, value: object, r
 
 def test_code_lists_with_near_miss_hints() -> None:
     labels = ("教授", "副教授", "讲师")
-    field = Field(key="F", header="专业技术职称", type="code", code_list="L")
+    field = Field(key="F", header="专业技术职称", type=FieldType.CODE, code_list="L")
     parser = build_parser(field, labels)
     assert parser("副教授").issues == ()
     wrong = parser("付教授")
     assert wrong.issues[0].rule_id == "cell.not_in_code_list" and "副教授" in wrong.issues[0].hint
     spaced = parser("副 教授")
     assert spaced.value == "副教授" and spaced.issues[0].severity is Severity.WARNING
-    trailing = build_parser(Field(key="X", header="性别", type="code", code_list="XB"), ("男", "女"))("男 ")
+    trailing = build_parser(Field(key="X", header="性别", type=FieldType.CODE, code_list="XB"), ("男", "女"))("男 ")
     assert trailing.value == "男" and trailing.issues[0].rule_id == "cell.normalized"
 
 
@@ -133,6 +134,6 @@ def test_spaces_placeholders_and_patterns_on_both_sides(kind: str, raw: object, 
 
 
 def test_an_id_excel_has_rounded_is_an_error_asking_for_text() -> None:
-    field = Field(key="F", header="身份证件号", type="id")
+    field = Field(key="F", header="身份证件号", type=FieldType.ID)
     [issue] = build_parser(field)(110101199003077000.0).issues
     assert issue.rule_id == "cell.id_rounded" and issue.severity is Severity.ERROR and "文本" in issue.hint

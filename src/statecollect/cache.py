@@ -17,8 +17,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
 
-from pydantic import VERSION as PYDANTIC_VERSION
-
 from statecollect import __version__
 from statecollect.output import OutputError, write_atomically
 
@@ -42,8 +40,7 @@ def entry_for(kind: str, source: Path, state: str, models: tuple[ModuleType, ...
     except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
         return None
     place = _digest(str(source.resolve()))
-    # pydantic's version too: the pickles hold its models' state
-    stamp = _digest(f"{__version__}\n{PYDANTIC_VERSION}\n{code}\n{state}")
+    stamp = _digest(f"{__version__}\n{code}\n{state}")
     return folder / f"{kind}-{place}-{stamp}.pickle"
 
 

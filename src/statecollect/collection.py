@@ -15,8 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
-
 from statecollect import cache
 from statecollect.catalogue import Catalogue, load_catalogue
 from statecollect.errors import UserError
@@ -24,7 +22,8 @@ from statecollect.folders import COLLECTION_FILE, FOLDERS, SPLIT_FILE, Collectio
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import default_split, write_split_workbook
 from statecollect.output import write_atomically
-from statecollect.yamlsource import YamlFileError, read_yaml, validation_problems
+from statecollect.schema import Model, model
+from statecollect.yamlsource import YamlFileError, read_yaml, validated, validation_problems
 
 if TYPE_CHECKING:
     from statecollect.workbook_read import SheetRows
@@ -44,23 +43,18 @@ __all__ = [
     "read_master_sheets",
 ]
 
-class _Model(BaseModel):
-    # built when settings are first checked, not when the module loads: later runs read them from the cache
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class Period(_Model):
+@model
+class Period(Model):
     start: date
     end: date
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Period:
+    def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError("结束日期早于开始日期")
-        return self
 
 
-class Deadlines(_Model):
+@model
+class Deadlines(Model):
     """The phases of the plan: 学习部署, 采集填报与审核 (base tables earlier), 分析总结."""
 
     learning: Period
@@ -78,7 +72,8 @@ class Deadlines(_Model):
         )
 
 
-class Collection(_Model):
+@model
+class Collection(Model):
     school: str
     school_type: str
     year: int
@@ -228,8 +223,10 @@ def _checked_settings(path: Path, data: bytes) -> Collection:
     except YamlFileError as exc:
         where = f"第 {exc.line} 行" if exc.line else ""
         raise CollectionError(f"{COLLECTION_FILE} {where}无法读取：{exc.message}", "请修正后重试") from None
+    from pydantic import ValidationError  # a changed file only: see statecollect.schema
+
     try:
-        return Collection.model_validate(settings)
+        return validated(Collection, settings)
     except ValidationError as exc:
         lines = [f"第 {line} 行 {message}" if line else message for line, message in validation_problems(path, exc)]
         raise CollectionError(f"{path} 有误：" + "；".join(lines), "请按文件中的注释修正") from None

@@ -7,12 +7,20 @@ it. Adding a table, a field or a check is a YAML edit, never new Python.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field as PydanticField, model_validator
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 from statecollect.findings import Severity
+
+if TYPE_CHECKING:
+    from pydantic import Field as PydanticField
+else:
+    def PydanticField(**options: Any) -> Any:
+        """pydantic's ``Field``, imported when pydantic first reads an annotation: see :class:`Model`."""
+        from pydantic import Field
+
+        return Field(**options)
 
 __all__ = [
     "AggregateCheck",
@@ -40,8 +48,22 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def model(cls: type[T]) -> type[T]:
+    """How every model is declared: a frozen dataclass whose fields are given by name."""
+    return dataclass(frozen=True, kw_only=True)(cls)
+
+
+class Model:
+    """The models are frozen dataclasses that pydantic checks when they are read from YAML
+    (:func:`statecollect.yamlsource.validated`). Every command loads them from the cache, and
+    importing pydantic took longer than checking a small workbook: their annotations, pydantic's
+    names in them included, stay strings until pydantic reads them."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
 
 class Shape(StrEnum):
@@ -101,13 +123,15 @@ TEMPORAL_TYPES = frozenset({FieldType.YEAR, FieldType.YEAR_MONTH, FieldType.DATE
 # --------------------------------------------------------------------------- code lists
 
 
-class CodeEntry(_Model):
+@model
+class CodeEntry(Model):
     code: str
     label: str
     parent: str | None = None
 
 
-class CodeList(_Model):
+@model
+class CodeList(Model):
     """A value list for dropdowns and membership checks.
 
     ``source`` names where the values come from; ``note`` records corrections made to a
@@ -123,10 +147,8 @@ class CodeList(_Model):
     groups: tuple[CodeEntry, ...] = ()
     values: tuple[CodeEntry, ...]
 
-    @model_validator(mode="after")
-    def _codes_unique(self) -> CodeList:
+    def __post_init__(self) -> None:
         _reject_duplicates([entry.code for entry in self.values], "code")
-        return self
 
     def labels(self) -> tuple[str, ...]:
         return tuple(entry.label for entry in self.values)
@@ -143,7 +165,8 @@ def _reject_duplicates(items: list[str], what: str) -> None:
 # --------------------------------------------------------------------------- fields
 
 
-class Field(_Model):
+@model
+class Field(Model):
     """One column of a table (or one line of a form table)."""
 
     key: Annotated[str, PydanticField(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -163,8 +186,7 @@ class Field(_Model):
     help: str | None = None
     note: str | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Field:
+    def __post_init__(self) -> None:
         if self.type is FieldType.CODE and not self.code_list:
             raise ValueError("a code field needs code_list")
         if self.code_list and self.type is not FieldType.CODE:
@@ -178,13 +200,13 @@ class Field(_Model):
             raise ValueError("min/max are only for integer and decimal fields")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is greater than max")
-        return self
 
 
 # --------------------------------------------------------------------------- checks
 
 
-class _CheckBase(_Model):
+@model
+class _CheckBase(Model):
     id: Annotated[str, PydanticField(pattern=r"^[A-Z][A-Z0-9_]*\.[a-z0-9_]+$")]
     severity: Severity = Severity.ERROR
     message: str
@@ -194,6 +216,7 @@ class _CheckBase(_Model):
     when: str | None = None
 
 
+@model
 class UniqueCheck(_CheckBase):
     """The combination of ``fields`` must not repeat within the table."""
 
@@ -201,11 +224,13 @@ class UniqueCheck(_CheckBase):
     fields: tuple[str, ...]
 
 
-class ReferenceTarget(_Model):
+@model
+class ReferenceTarget(Model):
     table: str
     fields: tuple[str, ...]
 
 
+@model
 class ReferenceCheck(_CheckBase):
     """The values of ``fields`` must exist as ``fields`` of at least one target table."""
 
@@ -213,14 +238,13 @@ class ReferenceCheck(_CheckBase):
     fields: tuple[str, ...]
     targets: tuple[ReferenceTarget, ...]
 
-    @model_validator(mode="after")
-    def _arity(self) -> ReferenceCheck:
+    def __post_init__(self) -> None:
         for target in self.targets:
             if len(target.fields) != len(self.fields):
                 raise ValueError(f"target {target.table} names {len(target.fields)} fields, expected {len(self.fields)}")
-        return self
 
 
+@model
 class ExclusionCheck(_CheckBase):
     """The values of ``fields`` must not appear among the keys of the other tables."""
 
@@ -229,6 +253,7 @@ class ExclusionCheck(_CheckBase):
     others: tuple[ReferenceTarget, ...]
 
 
+@model
 class CodeListCheck(_CheckBase):
     """A code and its label must be a pair of one code list, chosen by a version field."""
 
@@ -239,6 +264,7 @@ class CodeListCheck(_CheckBase):
     lists: dict[str, str]
 
 
+@model
 class RelationCheck(_CheckBase):
     """A condition every record must meet (``assert``), optionally only ``when`` another holds."""
 
@@ -246,28 +272,28 @@ class RelationCheck(_CheckBase):
     assert_: Annotated[str, PydanticField(alias="assert")]
     fields: tuple[str, ...] = ()
 
-    model_config = ConfigDict(populate_by_name=True)  # merged with what _Model sets
+    __pydantic_config__: ClassVar[dict[str, Any]] = {**Model.__pydantic_config__, "populate_by_name": True}
 
 
 BoundAnchor = Literal["snapshot", "academic_start", "academic_end", "calendar_start", "calendar_end"]
 
 
-class DateBound(_Model):
+@model
+class DateBound(Model):
     """A date relative to the statistic times: an anchor shifted by whole years, or a fixed date."""
 
     anchor: BoundAnchor | None = None
     years: int = 0
     date: str | None = None
 
-    @model_validator(mode="after")
-    def _one_of(self) -> DateBound:
+    def __post_init__(self) -> None:
         if (self.anchor is None) == (self.date is None):
             raise ValueError("a bound needs exactly one of anchor or date")
         if self.date is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", self.date):
             raise ValueError("date must be YYYY, YYYY-MM or YYYY-MM-DD")
-        return self
 
 
+@model
 class DateWindowCheck(_CheckBase):
     """A year, month or date field must lie inside a window; compared at the field's precision."""
 
@@ -278,26 +304,22 @@ class DateWindowCheck(_CheckBase):
     not_after: DateBound | None = None
     before: DateBound | None = None
 
-    @model_validator(mode="after")
-    def _has_bound(self) -> DateWindowCheck:
+    def __post_init__(self) -> None:
         if not (self.not_before or self.after or self.not_after or self.before):
             raise ValueError("a date window needs at least one bound")
-        return self
 
 
+@model
 class AggregateCheck(_CheckBase):
     """A condition over whole tables: sums, counts, other tables' values."""
 
     kind: Literal["aggregate"]
     assert_: Annotated[str, PydanticField(alias="assert")]
 
-    model_config = ConfigDict(populate_by_name=True)  # merged with what _Model sets
+    __pydantic_config__: ClassVar[dict[str, Any]] = {**Model.__pydantic_config__, "populate_by_name": True}
 
 
-Check = Annotated[
-    UniqueCheck | ReferenceCheck | ExclusionCheck | CodeListCheck | RelationCheck | DateWindowCheck | AggregateCheck,
-    PydanticField(discriminator="kind"),
-]
+Check = UniqueCheck | ReferenceCheck | ExclusionCheck | CodeListCheck | RelationCheck | DateWindowCheck | AggregateCheck
 
 CHECK_KIND_LABELS: dict[str, str] = {
     "unique": "唯一性",
@@ -310,7 +332,8 @@ CHECK_KIND_LABELS: dict[str, str] = {
 }
 
 
-class Unimplemented(_Model):
+@model
+class Unimplemented(Model):
     """A platform rule statement the engine does not check, with the reason."""
 
     source: str
@@ -320,7 +343,8 @@ class Unimplemented(_Model):
 # --------------------------------------------------------------------------- tables
 
 
-class Table(_Model):
+@model
+class Table(Model):
     id: Annotated[str, PydanticField(pattern=r"^[A-Z][A-Z0-9]*$")]
     physical: str
     number: str
@@ -337,15 +361,13 @@ class Table(_Model):
     help: str | None = None
     note: str | None = None
     fields: tuple[Field, ...]
-    checks: tuple[Check, ...] = ()
+    checks: tuple[Annotated[Check, PydanticField(discriminator="kind")], ...] = ()
     unimplemented: tuple[Unimplemented, ...] = ()
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Table:
+    def __post_init__(self) -> None:
         _reject_duplicates([field.key for field in self.fields], "field key")
         _reject_duplicates([field.header for field in self.fields], "field header")
         _reject_duplicates([check.id for check in self.checks], "check id")
-        return self
 
     @property
     def template_fields(self) -> tuple[Field, ...]:
@@ -360,17 +382,20 @@ class Table(_Model):
         return f"表{self.number} {self.title}"
 
 
-class Category(_Model):
+@model
+class Category(Model):
     number: int
     title: str
 
 
-class DefaultAssignment(_Model):
+@model
+class DefaultAssignment(Model):
     responsible: str
     helpers: tuple[str, ...] = ()
 
 
-class OnlyFor(_Model):
+@model
+class OnlyFor(Model):
     """Tables (or whole categories) collected by default only in schools of the given types."""
 
     tables: tuple[str, ...] = ()
@@ -378,7 +403,8 @@ class OnlyFor(_Model):
     school_types: tuple[str, ...]
 
 
-class DefaultSplit(_Model):
+@model
+class DefaultSplit(Model):
     """The edition's default task split (任务分解表), written out by ``init``."""
 
     departments: tuple[str, ...]
@@ -392,7 +418,8 @@ class DefaultSplit(_Model):
         return True
 
 
-class SchemaSet(_Model):
+@model
+class SchemaSet(Model):
     """One edition's complete schema: categories, tables in catalogue order, code lists."""
 
     edition: str

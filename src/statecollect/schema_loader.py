@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from statecollect import cache, findings as findings_module, schema as schema_module
 from statecollect.expressions import ExpressionError, Scope, check_scope, field_refs, parse
 from statecollect.findings import Finding, Location, Severity
@@ -36,8 +34,9 @@ from statecollect.schema import (
     SchemaSet,
     Table,
     UniqueCheck,
+    model,
 )
-from statecollect.yamlsource import YamlFileError, line_of, read_yaml, validation_problems
+from statecollect.yamlsource import YamlFileError, line_of, read_yaml, validated, validation_problems
 
 __all__ = [
     "SchemaLoadError",
@@ -49,7 +48,7 @@ __all__ = [
 ]
 
 EDITION_ENV = "STATECOLLECT_SCHEMAS"
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 class SchemaLoadError(Exception):
@@ -155,9 +154,8 @@ def check_schema_dir(directory: Path) -> SchemaReport:
     return SchemaReport(directory, schema_set, collector.problems)
 
 
-class _Catalogue(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built on a cache miss only, not when the module loads
-
+@model
+class _Catalogue:  # not a _Model: as ever, keys other than these are left alone
     edition: str
     title: str
     categories: tuple[Category, ...]
@@ -204,8 +202,10 @@ class _Collector:
         except YamlFileError as exc:
             self.add(path, (), exc.message, "请修正 YAML 语法（缩进、冒号、引号）", line=exc.line)
             return None
+        from pydantic import ValidationError  # a cache miss only: see statecollect.schema
+
         try:
-            instance = model.model_validate(data)
+            instance = validated(model, data)
         except ValidationError as exc:
             for line, message in validation_problems(path, exc, frozenset(CHECK_KIND_LABELS)):
                 self.add(path, (), message, "请按架构说明修正此项", line=line)
@@ -221,7 +221,7 @@ class _Collector:
         found = (self.read_model(path, model) for path in sorted(folder.glob("*.yaml")))
         return [item for item in found if item is not None]
 
-    def path_of(self, instance: BaseModel) -> Path:
+    def path_of(self, instance: object) -> Path:
         return self.files.get(id(instance), self.directory)
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import yaml
+    from pydantic import TypeAdapter, ValidationError
 
-__all__ = ["YamlFileError", "line_of", "read_yaml", "validation_problems"]
+__all__ = ["YamlFileError", "line_of", "read_yaml", "validated", "validation_problems"]
 
+M = TypeVar("M")
 
 
 class YamlFileError(Exception):
@@ -58,6 +58,21 @@ def read_yaml(path: Path, data: bytes | None = None) -> Any:
         raise YamlFileError(path, f"YAML 语法错误：{exc}") from None
     except ValueError as exc:  # a value PyYAML recognises but cannot build, such as the date 2020-13-15
         raise YamlFileError(path, f"有无法识别的日期或数值（{exc}）") from None
+
+
+def validated(model: type[M], data: Any) -> M:
+    """``data`` (as read from YAML) checked and converted into ``model``, one of the dataclasses of
+    :mod:`statecollect.schema` and :mod:`statecollect.collection`; raises pydantic's ValidationError."""
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        # imported here: only a file not yet in the cache is checked, and pydantic takes a tenth of a second to load
+        from pydantic import TypeAdapter
+
+        adapter = _ADAPTERS[model] = TypeAdapter(model)
+    return adapter.validate_python(data)
+
+
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}  # building one takes longer than checking a file
 
 
 def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
@@ -121,7 +136,7 @@ def _explain(error: Any) -> str:
     context = error.get("ctx", {})
     if kind == "missing":
         return "缺少必填项"
-    if kind == "extra_forbidden":
+    if kind in {"extra_forbidden", "unexpected_keyword_argument"}:
         return "不认识的键（拼写错误？）"
     if kind == "union_tag_invalid":
         return f"未知的校验类型 {context.get('tag')!r}（可用：{context.get('expected_tags', '')}）"
