@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from statecollect.errors import UserError
-from statecollect.safety import FileKind, UnsafeFile, ZipLimits, ensure_safe_xml, inspect_file
+from statecollect.safety import FileKind, UnsafeFile, ZipLimits, ensure_safe_xml, inspect_file, safe_element_tree
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -70,9 +70,22 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_defusedxml_guards_xml_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     ensure_safe_xml()  # installed: nothing to say
-    monkeypatch.setitem(__import__("sys").modules, "defusedxml.ElementTree", None)
+    for name in ("defusedxml", "defusedxml.ElementTree"):  # as if it were not installed
+        monkeypatch.setitem(__import__("sys").modules, name, None)
     with pytest.raises(UserError, match="安全组件 defusedxml 未安装"):
         ensure_safe_xml()
+    with pytest.raises(UserError, match="安全组件 defusedxml 未安装"):
+        safe_element_tree()
+
+
+def test_the_check_at_start_up_finds_defusedxml_without_importing_it() -> None:
+    # the check runs before the first workbook is parsed: an import there would hold the parse back
+    import subprocess
+    import sys
+
+    code = "import sys; from statecollect.safety import ensure_safe_xml; ensure_safe_xml(); print('defusedxml' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert safe_element_tree().__name__ == "defusedxml.ElementTree"
 
 
 def test_an_encryption_marker_is_found_wherever_a_slice_cuts_it(tmp_path: Path) -> None:

@@ -316,7 +316,8 @@ def test_a_prefixed_sheet_reports_its_formula_without_a_value() -> None:
 
 def test_read_sheets_refuses_to_read_without_defusedxml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
-    monkeypatch.setitem(sys.modules, "defusedxml.ElementTree", None)  # as if it were not installed
+    for name in ("defusedxml", "defusedxml.ElementTree"):  # as if it were not installed
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(UserError, match="defusedxml"):
         read_sheets(path)
 

@@ -93,6 +93,9 @@ def validate(
 
         context, workspace = open_context(root, year)
         context.known = known_tables if known_tables is not None else _merged_tables(context, workspace)
+        if workspace is not None:
+            # imported now, while the largest workbook is still being parsed, rather than after the checks
+            import statecollect.ledger  # noqa: F401
         checked: dict[int, FileReport] = {}
         for index, path, sheets in files:
             if progress:

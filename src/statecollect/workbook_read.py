@@ -32,7 +32,7 @@ from python_calamine import CalamineWorkbook
 
 from statecollect.allocator import map_large_blocks, release_freed_memory
 from statecollect.errors import UserError
-from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_slices, inspect_file
+from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_slices, inspect_file, safe_element_tree
 
 if TYPE_CHECKING:
     from statecollect.schema import Table
@@ -365,12 +365,12 @@ def _found_at_anchors(data: bytes, anchor: bytes, back: int, marker: re.Pattern[
 
 
 def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
-    from defusedxml import ElementTree
+    etree = safe_element_tree()
 
     try:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
+        book = etree.fromstring(archive.read("xl/workbook.xml"))
+        rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, etree.ParseError):
         return {}
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_PKG_REL_NS}Relationship")}
     members = {}
@@ -382,12 +382,12 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _parse_sheet_xml(data: bytes) -> tuple[frozenset[int], frozenset[int], tuple[str, ...]]:
-    from defusedxml import ElementTree
+    etree = safe_element_tree()
 
     hidden_rows: set[int] = set()
     hidden_columns: set[int] = set()
     formulas: list[str] = []
-    root = ElementTree.fromstring(data)
+    root = etree.fromstring(data)
     for column in root.iter(f"{_MAIN_NS}col"):
         if column.get("hidden") in {"1", "true"}:
             hidden_columns.update(range(int(column.get("min", "0")), int(column.get("max", "0")) + 1))
