@@ -139,6 +139,27 @@ def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: p
     # the one read under way when the caller left finishes; the files waiting in the window are dropped
     assert len(asked) == 2
 
+def test_scans_wait_until_the_caller_waits_for_a_workbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a scan started beside the first parse took a core from it while the caller was still busy
+    import threading
+
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
+    scanned = threading.Event()
+    real_scan = workbook_read._scan_structure
+    monkeypatch.setattr(workbook_read, "_scan_structure", lambda *args: scanned.set() or real_scan(*args))
+    with ReadAhead([path]) as reading:
+        assert not scanned.wait(0.3)  # parsed by now, and held: a scan let go would have run within milliseconds
+        [(_, _, sheets)] = list(reading)
+        assert scanned.is_set() and sheets.result()[0].rows == [["x"]]
+
+
+def test_a_read_ahead_closed_unread_does_not_wait_for_its_held_scans(tmp_path: Path) -> None:
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
+    reading = ReadAhead([path])
+    reading.close()  # would hang if the reader kept waiting for a scan nobody lets go
+    assert reading._executor._shutdown and reading._scanner._shutdown
+
+
 def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(5)]
     trims: list[str] = []

@@ -16,17 +16,18 @@ from __future__ import annotations
 import gc
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from collections import deque
 from functools import partial
 from itertools import chain, islice
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from python_calamine import CalamineWorkbook
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
+T = TypeVar("T")
 HEADER_SEARCH_ROWS = 10
 LARGE_FILE = 512 << 10  # a workbook this large parses into tens of megabytes: two are not read at once
 _SCAN_SLICE = 1 << 20
@@ -133,7 +135,7 @@ class ReadAhead:
         self._pending: dict[Future[list[SheetRows]], tuple[int, Path, int]] = {}
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statecollect-read")
         # a pool of its own: readers wait for their scans, which must never queue behind those readers
-        self._scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="statecollect-scan")
+        self._scanner = _HeldScans()
         self._window = max(1, window)
         self._workers = workers
         self._started = 0
@@ -160,6 +162,7 @@ class ReadAhead:
         return None
 
     def __iter__(self) -> Iterator[tuple[int, Path, Future[list[SheetRows]]]]:
+        self._scanner.release.set()  # the caller waits from here on: its core is free for the scans
         while self._pending:
             done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda item: self._pending[item][0]):
@@ -170,6 +173,7 @@ class ReadAhead:
     def close(self, wait: bool = True) -> None:
         """Drop the files not yet read; with ``wait``, let those being read end first."""
         self._waiting.clear()
+        self._scanner.release.set()  # a reader waiting for its held scan would never end
         self._executor.shutdown(wait=wait, cancel_futures=True)
         self._scanner.shutdown(wait=wait, cancel_futures=True)
 
@@ -178,6 +182,30 @@ class ReadAhead:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.close()
+
+
+class _HeldScans(ThreadPoolExecutor):
+    """The scan thread, holding its scans back until the caller first waits for a workbook.
+
+    A scan unpacks a whole sheet again (15 ms for a 30,000-row one). Started beside the first
+    parse, it took a core from that parse, the command's longest step, while the caller was
+    still importing and loading its schemas; once the caller waits, a core is free.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="statecollect-scan")
+        self.release = threading.Event()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return super().submit(self._when_released, fn, *args, **kwargs)
+
+    def _when_released(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        self.release.wait()
+        return fn(*args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.release.set()  # a held scan must not keep the pool from ending
+        super().shutdown(wait, cancel_futures=cancel_futures)
 
 
 @contextmanager
