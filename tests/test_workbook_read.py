@@ -363,3 +363,9 @@ def test_a_read_fixes_the_allocator_before_parsing(tmp_path: Path, monkeypatch: 
         "from_path": staticmethod(lambda name: order.append("parse") or real_open(name))}))
     read_sheets(path)
     assert order[:2] == ["mallopt", "parse"]
+
+
+def test_only_columns_of_repeating_texts_are_shared() -> None:
+    rows = [["学号", "性别", "年级"], *[[str(number), "男女"[number % 2], 2019.0 + number % 2] for number in range(9)]]
+    values = [value for row in rows for value in row]
+    assert workbook_read._repeating_columns(values, 3) == [1]  # 年级 repeats too, but only its header is a text

@@ -273,11 +273,16 @@ def _rows(sheet: Any) -> list[list[Any]]:
 
 
 def _repeating_columns(values: list[Any], width: int) -> list[int]:
-    """The columns holding at most one distinct value in two rows of ``values`` (the first rows of
-    a sheet, row after row): sharing the texts of the others (names, ID numbers) would cost time
-    and save nothing."""
+    """The columns of texts holding at most one distinct value in two rows of ``values`` (the first
+    rows of a sheet, row after row): sharing the texts of the others (names, ID numbers) would cost
+    time and save nothing, and only texts are shared (a column of years holds one, its header)."""
     height = len(values) // width
-    return [column for column in range(width) if 2 * len(set(values[column::width])) <= height]
+    found = []
+    for column in range(width):
+        distinct = set(values[column::width])
+        if 2 * len(distinct) <= height and sum(type(value) is str for value in distinct) > 1:
+            found.append(column)
+    return found
 
 
 def _share_texts(values: list[Any], width: int, columns: list[int], texts: dict[str, str]) -> None:
