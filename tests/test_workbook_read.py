@@ -64,7 +64,7 @@ def test_read_ahead_yields_every_file_once_with_its_position_and_own_outcome(tmp
         for index, path, sheets in reading:
             assert path == paths[index]
             try:
-                outcomes[index] = sheets.result()[0].rows[0][0]
+                outcomes[index] = sheets.result()[0].rows()[0][0]
             except UserError as error:
                 outcomes[index] = type(error).__name__
     assert outcomes == {0: "文件0", 1: "文件1", 2: "UnsafeFile", 3: "文件3", 4: "文件4"}
@@ -86,7 +86,7 @@ def test_beside_a_large_file_only_small_ones_are_read(tmp_path: Path, monkeypatc
     real = workbook_read.read_sheets
     monkeypatch.setattr(workbook_read, "read_sheets", lambda path, *more: started.append(path.name) or real(path, *more))
     with ReadAhead(paths, workers=1, window=4) as reading:
-        assert [sheets.result()[0].rows[0][0] for _, _, sheets in reading] == started
+        assert [sheets.result()[0].rows()[0][0] for _, _, sheets in reading] == started
     # the second large file waits for the first; the small ones go beside it, smallest first
     assert started == ["big.xlsx", "a.xlsx", "c.xlsx", "b.xlsx", "second.xlsx"]
 
@@ -134,7 +134,7 @@ def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(workbook_read, "release_freed_memory", lambda: None)
     with ReadAhead(paths, workers=1, window=3) as reading:
         _, first_path, first = next(iter(reading))
-        assert first_path in paths and first.result()[0].rows == [["x"]]
+        assert first_path in paths and first.result()[0].rows() == [["x"]]
         first_handed_over.set()
     # the one read under way when the caller left finishes; the files waiting in the window are dropped
     assert len(asked) == 2
@@ -150,7 +150,7 @@ def test_scans_wait_until_the_caller_waits_for_a_workbook(tmp_path: Path, monkey
     with ReadAhead([path]) as reading:
         assert not scanned.wait(0.3)  # parsed by now, and held: a scan let go would have run within milliseconds
         [(_, _, sheets)] = list(reading)
-        assert scanned.is_set() and sheets.result()[0].rows == [["x"]]
+        assert scanned.is_set() and sheets.result()[0].rows() == [["x"]]
 
 
 def test_a_read_ahead_closed_unread_does_not_wait_for_its_held_scans(tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_equal_texts_of_a_sheet_are_one_object_across_chunks(tmp_path: Path, mon
     monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 4)  # the first chunk: the header and three students
     rows = [["学号", "学院", "在校"], *[[f"2020{n:04d}", "音乐学院", 1.5] for n in range(7)]]
     path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
-    read = read_sheets(path)[0].rows
+    read = read_sheets(path)[0].rows()
     assert read == rows
     assert len({id(row[1]) for row in read[1:]}) == 1  # one 音乐学院 for seven rows
     assert len({id(row[0]) for row in read[1:]}) == 7
@@ -184,7 +184,7 @@ def test_values_other_than_texts_come_back_as_read(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 4)  # the first four repeat two values: a column to share
     rows = [[1.0, "a"], [0.0, "b"], [1.0, "c"], [0.0, "d"], ["是", "e"], [True, "f"], [False, "g"], [1.0, "h"], [-0.0, "i"], [0.0, "j"]]
     path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
-    read = read_sheets(path)[0].rows
+    read = read_sheets(path)[0].rows()
     assert [repr(row[0]) for row in read] == ["1.0", "0.0", "1.0", "0.0", "'是'", "True", "False", "1.0", "-0.0", "0.0"]
     with zipfile.ZipFile(path) as archive:
         assert b"<v>-0</v>" in archive.read("xl/worksheets/sheet1.xml")  # the sign is in the file
@@ -195,7 +195,7 @@ def test_a_sheet_starting_below_and_right_of_a1_is_read_from_a1(tmp_path: Path) 
     workbook.active["C3"] = "表头"
     workbook.active["D4"] = 2.0
     workbook.save(tmp_path / "a.xlsx")
-    assert read_sheets(tmp_path / "a.xlsx")[0].rows == [["", "", "", ""], ["", "", "", ""], ["", "", "表头", ""], ["", "", "", 2.0]]
+    assert read_sheets(tmp_path / "a.xlsx")[0].rows() == [["", "", "", ""], ["", "", "", ""], ["", "", "表头", ""], ["", "", "", 2.0]]
 
 
 def test_the_cycle_collector_runs_inside_whatever_the_caller_chose() -> None:

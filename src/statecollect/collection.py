@@ -26,7 +26,7 @@ from statecollect.schema import Model, model
 from statecollect.yamlsource import YamlFileError, read_yaml, validated, validation_problems
 
 if TYPE_CHECKING:
-    from statecollect.workbook_read import SheetRows
+    from statecollect.workbook_read import SheetValues
 
 __all__ = [
     "COLLECTION_FILE",
@@ -109,7 +109,7 @@ class Workspace:
         return self.folder("master") / f"{self.collection.year}_状态数据总表.xlsx"
 
 
-def read_master_sheets(path: Path) -> list[SheetRows]:
+def read_master_sheets(path: Path) -> list[SheetValues]:
     """The sheets of the collection's master workbook. A damaged master is reported with its own
     remedy, not the one for a department's file: it is merge's output, and merging again rebuilds it."""
     from statecollect.workbook_read import FILE_PROBLEMS, read_sheets

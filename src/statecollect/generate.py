@@ -41,7 +41,7 @@ from statecollect.signing import collection_id, sign
 from statecollect.task_split import Assignment, TaskSplit, read_split_workbook
 from statecollect.workbook_io import STYLE, column_letter_width, link_to, print_setup, put, save_atomically
 from statecollect.workbook_layout import COVER_SHEET, FORM_HEADERS, LISTS_SHEET, META_FORMAT, META_SHEET, sheet_title
-from statecollect.workbook_read import SheetRows, find_table, read_sheets, records
+from statecollect.workbook_read import SheetValues, find_table, read_sheets, records
 
 __all__ = [
     "BaseData",
@@ -134,7 +134,7 @@ def base_from_workbook(path: Path, catalogue: Catalogue) -> BaseData:
     return BaseData(tables)
 
 
-def _tables_in(sheets: list[SheetRows], catalogue: Catalogue) -> dict[str, list[dict[str, Any]]]:
+def _tables_in(sheets: list[SheetValues], catalogue: Catalogue) -> dict[str, list[dict[str, Any]]]:
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in catalogue.tables:
         found = find_table(sheets, table)

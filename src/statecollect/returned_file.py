@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from contextlib import suppress
 from itertools import compress, repeat
-from operator import is_, itemgetter
+from operator import is_
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from statecollect.signing import collection_id, verify
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import TaskSplit, read_split_workbook
 from statecollect.workbook_layout import FORM_HEADERS, META_FORMAT, META_SHEET, TOOL_SHEETS, UNREAD_SHEETS, column_letter
-from statecollect.workbook_read import SheetRows, cell_text, find_table, header_row, headers_needed, read_sheets
+from statecollect.workbook_read import SheetValues, cell_text, find_table, header_row, headers_needed, read_sheets
 
 __all__ = ["FileChecker", "FileReport", "TableReport", "ValidationContext", "collection_context", "open_context",
            "read_file"]
@@ -127,7 +127,7 @@ class FileChecker:
         self.context = context
         self.path = path
         self.report = FileReport(path)
-        self.sheets: list[SheetRows] = []
+        self.sheets: list[SheetValues] = []
 
     def where(self, sheet: str | None = None, **more: Any) -> Location:
         return Location(file=self.path.name, sheet=sheet, department=self.report.department, **more)
@@ -135,7 +135,7 @@ class FileChecker:
     def add(self, location: Location, rule: str, severity: Severity, message: str, hint: str) -> None:
         self.report.findings.append(Finding(location, rule, severity, message, hint))
 
-    def run(self, sheets: Callable[[], list[SheetRows]]) -> FileReport:
+    def run(self, sheets: Callable[[], list[SheetValues]]) -> FileReport:
         try:
             self.sheets = sheets()
         except UserError as exc:
@@ -166,7 +166,7 @@ class FileChecker:
         sheet = next((sheet for sheet in self.sheets if sheet.name == META_SHEET), None)
         if sheet is None:
             return None
-        return {cell_text(row[0]): cell_text(row[1]) for row in sheet.rows if len(row) >= 2 and cell_text(row[0])}
+        return {cell_text(row[0]): cell_text(row[1]) for row in sheet.rows() if len(row) >= 2 and cell_text(row[0])}
 
     def identify(self, meta: dict[str, str] | None) -> list[tuple[Table, str | None]] | None:
         """The tables this file should hold (with their sheet names), or None when it is refused."""
@@ -243,7 +243,7 @@ class FileChecker:
                      f"工作表“{sheet_name}”被改名为“{found.name}”", f"请把工作表名称改回“{sheet_name}”")
         return self.read_table(table, found)
 
-    def find_by_headers(self, table: Table, share: float) -> SheetRows | None:
+    def find_by_headers(self, table: Table, share: float) -> SheetValues | None:
         candidates = [sheet for sheet in self.sheets if sheet.name not in TOOL_SHEETS]
         if table.shape is Shape.FORM:
             form = next((sheet for sheet in candidates if _form_rows(sheet, table, share)), None)
@@ -256,14 +256,14 @@ class FileChecker:
         if self.report.department is None:
             return
         for sheet in self.sheets:
-            if sheet.name in used or sheet.name in TOOL_SHEETS or not any(cell_text(v) for row in sheet.rows for v in row):
+            if sheet.name in used or sheet.name in TOOL_SHEETS or not any(cell_text(v) for column in sheet.columns for v in column):
                 continue
             hidden = "" if sheet.visible else "（隐藏的）"
             self.add(self.where(sheet.name), "structure.extra_sheet", Severity.WARNING,
                      f"多出的{hidden}工作表“{sheet.name}”不属于本部门的数据表，其中内容不会被采集",
                      "如是其他部门的数据，请交给对应部门；如是草稿，可删除")
 
-    def read_table(self, table: Table, sheet: SheetRows) -> TableReport | None:
+    def read_table(self, table: Table, sheet: SheetValues) -> TableReport | None:
         rows = _form_rows(sheet, table, HEADER_SHARE_WHERE_EXPECTED) if table.shape is Shape.FORM else None
         if rows:
             return self.read_form(table, sheet, rows)
@@ -275,7 +275,7 @@ class FileChecker:
             return None
         return self.read_grid(table, sheet, index)
 
-    def read_grid(self, table: Table, sheet: SheetRows, index: int) -> TableReport:
+    def read_grid(self, table: Table, sheet: SheetValues, index: int) -> TableReport:
         where = lambda **more: self.where(sheet.name, table=table.number, **more)
         if index > 0:
             self.add(where(row=index + 1), "structure.header_moved", Severity.WARNING, f"表头在第 {index + 1} 行，而不是第 1 行",
@@ -283,18 +283,18 @@ class FileChecker:
         positions, extra = self.match_columns(table, sheet, index, where)
         names = [*positions, *extra]
         wanted = [*positions.values(), *extra.values()]
-        numbers, columns = _data_columns(sheet.rows[index + 1:], wanted, first_number=index + 2)
+        numbers, columns = _data_columns(sheet, index + 1, wanted)
         columns_by_name = dict(zip(names, columns, strict=True))
         report = TableReport(table, sheet.name, {header: columns_by_name[header] for header in positions},
                              numbers, {name: columns_by_name[name] for name in extra}, positions=positions)
         self.flag_sheet_oddities(table, sheet, index, numbers)
         return report
 
-    def match_columns(self, table: Table, sheet: SheetRows, index: int,
+    def match_columns(self, table: Table, sheet: SheetValues, index: int,
                       where: Callable[..., Location]) -> tuple[dict[str, int], dict[str, int]]:
         """The position of each template column (renamed ones at their template place), and of the
         columns the template does not have."""
-        header_cells = [cell_text(value) for value in sheet.rows[index]]
+        header_cells = [cell_text(value) for value in sheet.row(index)]
         expected = [field.header for field in table.template_fields]
         positions = {name: header_cells.index(name) for name in expected if name in header_cells}
         unknown = {position: name for position, name in enumerate(header_cells) if name and name not in expected}
@@ -319,7 +319,7 @@ class FileChecker:
                      "已按列标题识别；导入平台前请恢复模板的列顺序")
         return positions, {name: position for position, name in unknown.items()}
 
-    def flag_sheet_oddities(self, table: Table, sheet: SheetRows, index: int, data_lines: Sequence[int]) -> None:
+    def flag_sheet_oddities(self, table: Table, sheet: SheetValues, index: int, data_lines: Sequence[int]) -> None:
         """Merged cells, hidden rows or columns holding data (on ``data_lines``, Excel's numbers), and
         formulas saved without a value; ``index`` is the header row's."""
         where = lambda **more: self.where(sheet.name, table=table.number, **more)
@@ -333,7 +333,7 @@ class FileChecker:
             self.add(where(row=row), "structure.hidden_data", Severity.WARNING, f"第 {row} 行被隐藏但含有数据",
                      "请取消隐藏并确认该行是否应当交回")
         for column in sorted(sheet.hidden_columns):
-            if any(cell_text(_value(sheet.rows[row - 1], column - 1)) for row in data_lines if row - 1 < len(sheet.rows)):
+            if any(cell_text(_value(sheet, row - 1, column - 1)) for row in data_lines):
                 letter = column_letter(column)
                 self.add(where(cell=f"{letter}{index + 1}"), "structure.hidden_data", Severity.WARNING,
                          f"第 {letter} 列被隐藏但含有数据", "请取消隐藏并确认该列内容")
@@ -341,8 +341,8 @@ class FileChecker:
             self.add(where(cell=cell), "structure.formula_no_value", Severity.ERROR, f"单元格 {cell} 是公式，但没有保存计算结果",
                      "请在 Excel/WPS 中打开后保存一次，或把公式改为数值")
 
-    def read_form(self, table: Table, sheet: SheetRows, rows: dict[str, int]) -> TableReport:
-        record = {header: _value(sheet.rows[row], 1) for header, row in rows.items()}
+    def read_form(self, table: Table, sheet: SheetValues, rows: dict[str, int]) -> TableReport:
+        record = {header: _value(sheet, row, 1) for header, row in rows.items()}
         lines = [row + 1 for header, row in rows.items() if cell_text(record[header])]  # Excel's numbers of the filled lines
         # the one record starts at its first field's line: that is where the master says it came from
         report = TableReport(table, sheet.name, {header: [value] if lines else [] for header, value in record.items()},
@@ -371,38 +371,30 @@ class FileChecker:
         return checked
 
 
-def _data_columns(body: list[list[Any]], positions: list[int], first_number: int) -> tuple[Sequence[int], list[list[Any]]]:
-    """The Excel row numbers of the rows with a visible value in ``positions`` (a range when every
-    row has one), and those positions' columns. A row of spaces or full-width spaces, typed
-    below a table or left by clearing cells, shows as nothing and is no row.
+def _data_columns(sheet: SheetValues, start: int, positions: list[int]) -> tuple[Sequence[int], list[list[Any]]]:
+    """The Excel row numbers of the rows from ``start`` (0-based) on with a visible value in
+    ``positions`` (a range when every row has one), and those positions' columns. A row of spaces
+    or full-width spaces, typed below a table or left by clearing cells, shows as nothing and is
+    no row. A position beyond the sheet's last column is a column of blanks.
 
-    Tens of thousands of rows pass here, so each step is one pass in C (map, zip, set):
-    calamine writes blank cells as ``""`` and gives every row the sheet's width.
+    Tens of thousands of rows pass here, so each step is one pass in C (slices, map, set):
+    calamine writes blank cells as ``""``.
     """
-    if not positions or not body:
+    height = sheet.height - start
+    if not positions or height <= 0:
         return [], [[] for _ in positions]
-    width = max(positions) + 1
-    lengths = set(map(len, body))  # one length when the rows come from calamine
-    if min(lengths) < width:
-        body = [row + [""] * (width - len(row)) if len(row) < width else row for row in body]
-    picked: Sequence[Sequence[Any]]
-    if positions == list(range(width)) and max(lengths) <= width:  # every row, padded, as wide as the template
-        picked = body  # the template's columns in order, as it was sent out: the rows are transposed as they are
-    else:
-        getter = itemgetter(*positions)
-        picked = list(map(getter, body)) if len(positions) > 1 else [(value,) for value in map(getter, body)]
-    numbers: Sequence[int] = range(first_number, first_number + len(picked))
+    picked = [sheet.columns[position][start:] if position < len(sheet.columns) else [""] * height for position in positions]
+    numbers: Sequence[int] = range(start + 1, start + 1 + height)
     # a row that shows nothing starts with a cell that shows nothing: only such rows are looked at whole
-    firsts = [values[0] for values in picked]
-    unseen = _unseen(firsts)
+    unseen = _unseen(picked[0])
     if unseen:
-        kept = [(number, values) for number, values, first in zip(numbers, picked, firsts, strict=True)
-                if first not in unseen or any(map(cell_text, values))]
-        numbers = [number for number, _ in kept]
-        picked = [values for _, values in kept]
-    if not picked:
+        kept = [index for index, first in enumerate(picked[0])
+                if first not in unseen or any(cell_text(column[index]) for column in picked)]
+        numbers = [start + 1 + index for index in kept]
+        picked = [[column[index] for index in kept] for column in picked]
+    if not numbers:
         return [], [[] for _ in positions]
-    return numbers, [list(column) for column in zip(*picked, strict=True)]
+    return numbers, picked
 
 
 def _unseen(values: list[Any]) -> set[Any]:
@@ -415,18 +407,19 @@ def _unseen(values: list[Any]) -> set[Any]:
     return ({"", None} & distinct) | set(compress(texts, map(str.isspace, texts)))
 
 
-def _value(row: list[Any], position: int) -> Any:
-    if position >= len(row):
+def _value(sheet: SheetValues, row: int, column: int) -> Any:
+    """The value at 0-based ``row`` and ``column``; None for a blank cell or one beyond the sheet."""
+    if column >= len(sheet.columns) or row >= sheet.height:
         return None
-    value = row[position]
+    value = sheet.columns[column][row]
     return None if value == "" else value
 
 
-def _form_rows(sheet: SheetRows, table: Table, share: float) -> dict[str, int] | None:
+def _form_rows(sheet: SheetValues, table: Table, share: float) -> dict[str, int] | None:
     """For a form laid out one field per line: header → 0-based row index of its line."""
-    if not sheet.rows or [cell_text(value) for value in sheet.rows[0][:2]] != list(FORM_HEADERS[:2]):
+    if not sheet.height or [cell_text(value) for value in sheet.row(0)[:2]] != list(FORM_HEADERS[:2]):
         return None
-    rows = {cell_text(row[0]): index for index, row in enumerate(sheet.rows) if row and cell_text(row[0])}
+    rows = {cell_text(value): index for index, value in enumerate(sheet.columns[0]) if cell_text(value)}
     found = {field.header: rows[field.header] for field in table.template_fields if field.header in rows}
     needed = headers_needed(len(table.template_fields), share)
     return found if len(found) >= needed else None

@@ -38,7 +38,7 @@ from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_
 if TYPE_CHECKING:
     from statecollect.schema import Table
 
-__all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetRows", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
+__all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetValues", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
 T = TypeVar("T")
 HEADER_SEARCH_ROWS = 10
@@ -63,22 +63,38 @@ class ReadError(UserError):
 FILE_PROBLEMS = (ReadError, UnsafeFile)  # what is wrong with a file itself, not with the program's setup
 
 
-class SheetRows(NamedTuple):
-    """One sheet's values (row-major, from A1) and what the values alone do not show.
+class SheetValues(NamedTuple):
+    """One sheet's values, column by column from A1 (every column as long as the sheet), and what
+    the values alone do not show.
 
+    Columns, not rows: a table is checked column by column, and the 30,000 lists of a roster's
+    rows took longer to make, to turn into columns and to free than the checks of its columns.
     A named tuple, not a dataclass: this module is imported on the way to the first parse
     (see :mod:`statecollect.batch_files`), and dataclasses costs a tenth of that way."""
 
     name: str
-    rows: list[list[Any]]
+    columns: list[list[Any]]
     visible: bool = True
     merged: tuple[tuple[int, int, int, int], ...] = ()
     hidden_rows: frozenset[int] = frozenset()
     hidden_columns: frozenset[int] = frozenset()
     uncached_formulas: tuple[str, ...] = ()
 
+    @property
+    def height(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
 
-def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None = None) -> list[SheetRows]:
+    def row(self, index: int) -> list[Any]:
+        """The values of row ``index`` (0-based), left to right."""
+        return [column[index] for column in self.columns]
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[list[Any]]:
+        """Rows ``start`` to ``stop`` (all by default), made anew on each call: for the first lines
+        of a sheet, small sheets and tests."""
+        return [list(values) for values in zip(*(column[start:stop] for column in self.columns))]
+
+
+def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None = None) -> list[SheetValues]:
     """Every sheet of ``path`` but those named in ``skip``; the file is sniffed and size-checked first.
 
     With a ``scanner`` thread at hand the XML scan runs there, beside the parse.
@@ -100,8 +116,8 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None
         sheets = []
         for name, sheet in parsed:
             hidden_rows, hidden_columns, formulas = structure.get(name, (frozenset(), frozenset(), ()))
-            sheets.append(SheetRows(
-                name=name, rows=_rows(sheet), visible=visibility.get(name, True),
+            sheets.append(SheetValues(
+                name=name, columns=_columns(sheet), visible=visibility.get(name, True),
                 merged=tuple(_merged(sheet)), hidden_rows=hidden_rows, hidden_columns=hidden_columns,
                 uncached_formulas=formulas,
             ))
@@ -132,7 +148,7 @@ class ReadAhead:
         self._skip = frozenset(skip)
         sized = sorted(((index, path, _size(path)) for index, path in enumerate(paths)), key=lambda item: -item[2])
         self._waiting = deque(sized)
-        self._pending: dict[Future[list[SheetRows]], tuple[int, Path, int]] = {}
+        self._pending: dict[Future[list[SheetValues]], tuple[int, Path, int]] = {}
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statecollect-read")
         # a pool of its own: readers wait for their scans, which must never queue behind those readers
         self._scanner = _HeldScans()
@@ -161,7 +177,7 @@ class ReadAhead:
             return self._waiting.pop()
         return None
 
-    def __iter__(self) -> Iterator[tuple[int, Path, Future[list[SheetRows]]]]:
+    def __iter__(self) -> Iterator[tuple[int, Path, Future[list[SheetValues]]]]:
         self._scanner.release.set()  # the caller waits from here on: its core is free for the scans
         while self._pending:
             done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
@@ -238,7 +254,7 @@ def cyclic_gc_running() -> Iterator[None]:
             gc.disable()
 
 
-def _trim_then_read(path: Path, skip: Collection[str], scanner: Executor) -> list[SheetRows]:
+def _trim_then_read(path: Path, skip: Collection[str], scanner: Executor) -> list[SheetValues]:
     """:func:`read_sheets` on a worker thread, after handing back what earlier reads freed."""
     release_freed_memory()
     return read_sheets(path, skip, scanner)
@@ -247,29 +263,29 @@ def _trim_then_read(path: Path, skip: Collection[str], scanner: Executor) -> lis
 _CHUNK_ROWS = 2048
 
 
-def _rows(sheet: Any) -> list[list[Any]]:
-    """A sheet's values from A1, equal texts of a repeating column one object.
+def _columns(sheet: Any) -> list[list[Any]]:
+    """A sheet's values, column by column from A1, equal texts of a repeating column one object.
 
     calamine makes a new string for every cell: a column of 30,000 students repeats a few
     dozen major names. Converted whole, the copies would die only after the sheet was
     checked, leaving holes in the memory kept for the values that stay; shared a few
     thousand rows at a time, each batch of copies is freed before the next is made.
     """
-    pad = [""] * sheet.start[1] if sheet.start else []
     texts: dict[str, str] = {}
-    repeating: list[int] | None = None
-    rows: list[list[Any]] = []
+    repeating: set[int] = set()
+    columns: list[list[Any]] = []
     source = sheet.iter_rows()
     while chunk := list(islice(source, _CHUNK_ROWS)):
-        if pad:
-            chunk = [pad + row for row in chunk]
         width = len(chunk[0])  # iter_rows gives every row the sheet's width
         values = list(chain.from_iterable(chunk))
-        if repeating is None:
-            repeating = _repeating_columns(values, width)
-        _share_texts(values, width, repeating, texts)
-        rows += [values[start:start + width] for start in range(0, len(values), width)]
-    return rows
+        if not columns:
+            repeating = set(_repeating_columns(values, width))
+            columns = [[] for _ in range(width)]
+        for index, column in enumerate(columns):
+            cells = values[index::width]
+            column.extend(_shared_texts(cells, texts) if index in repeating else cells)
+    offset = sheet.start[1] if sheet.start and columns else 0  # calamine leaves out the empty columns on the left
+    return [[""] * len(columns[0]) for _ in range(offset)] + columns
 
 
 def _repeating_columns(values: list[Any], width: int) -> list[int]:
@@ -285,15 +301,13 @@ def _repeating_columns(values: list[Any], width: int) -> list[int]:
     return found
 
 
-def _share_texts(values: list[Any], width: int, columns: list[int], texts: dict[str, str]) -> None:
-    """Replace, in ``columns`` of ``values`` (rows of ``width``), each text by the first equal one
-    seen. Only texts join ``texts``: TRUE equals 1.0 and -0.0 equals 0.0, but no number equals a
-    text, so looking every cell up there leaves numbers, booleans and dates as they were read.
-    Each pass runs in C; only a column's new distinct values are looked at one by one."""
-    for column in columns:
-        cells = values[column::width]
-        texts.update((value, value) for value in set(cells).difference(texts) if type(value) is str)
-        values[column::width] = map(texts.get, cells, cells)
+def _shared_texts(cells: list[Any], texts: dict[str, str]) -> Iterator[Any]:
+    """``cells`` with each text replaced by the first equal one seen. Only texts join ``texts``:
+    TRUE equals 1.0 and -0.0 equals 0.0, but no number equals a text, so looking every cell up
+    there leaves numbers, booleans and dates as they were read. Each pass runs in C; only the
+    new distinct values are looked at one by one."""
+    texts.update((value, value) for value in set(cells).difference(texts) if type(value) is str)
+    return map(texts.get, cells, cells)
 
 
 def _size(path: Path) -> int:
@@ -447,17 +461,17 @@ def headers_needed(count: int, share: float) -> int:
     return max(1, int(count * share + 0.999))
 
 
-def header_row(sheet: SheetRows, headers: Sequence[str], minimum_share: float = 1.0) -> int | None:
+def header_row(sheet: SheetValues, headers: Sequence[str], minimum_share: float = 1.0) -> int | None:
     """The 0-based index of the row holding ``headers`` (at least ``minimum_share`` of them)."""
     wanted = set(headers)
     needed = headers_needed(len(wanted), minimum_share)
-    for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+    for index, row in enumerate(sheet.rows(0, HEADER_SEARCH_ROWS)):
         if len(wanted & {cell_text(value) for value in row}) >= needed:
             return index
     return None
 
 
-def find_table(sheets: Sequence[SheetRows], table: Table, minimum_share: float = 1.0) -> tuple[SheetRows, int] | None:
+def find_table(sheets: Sequence[SheetValues], table: Table, minimum_share: float = 1.0) -> tuple[SheetValues, int] | None:
     """The sheet holding ``table`` and its header row index, by sheet name first, then by headers."""
     headers = [field.header for field in table.template_fields]
     by_name = [sheet for sheet in sheets if sheet.name.split(" ")[0] == table.number and not table.part_of]
@@ -468,13 +482,13 @@ def find_table(sheets: Sequence[SheetRows], table: Table, minimum_share: float =
     return None
 
 
-def records(sheet: SheetRows, header_index: int, headers: Sequence[str]) -> list[dict[str, Any]]:
+def records(sheet: SheetValues, header_index: int, headers: Sequence[str]) -> list[dict[str, Any]]:
     """Rows below the header as header → value, skipping rows with no value at all."""
-    names = [cell_text(value) for value in sheet.rows[header_index]]
+    names = [cell_text(value) for value in sheet.row(header_index)]
     positions: Mapping[str, int] = {name: names.index(name) for name in headers if name in names}
+    below = [sheet.columns[position][header_index + 1:] for position in positions.values()]
     found: list[dict[str, Any]] = []
-    for row in sheet.rows[header_index + 1:]:
-        record = {name: row[position] if position < len(row) else None for name, position in positions.items()}
-        if any(cell_text(value) for value in record.values()):
-            found.append(record)
+    for values in zip(*below):
+        if any(map(cell_text, values)):
+            found.append(dict(zip(positions, values)))
     return found
