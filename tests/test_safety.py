@@ -70,8 +70,10 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_defusedxml_guards_xml_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     ensure_safe_xml()  # installed: nothing to say
-    for name in ("defusedxml", "defusedxml.ElementTree"):  # as if it were not installed
-        monkeypatch.setitem(__import__("sys").modules, name, None)
+    monkeypatch.setitem(__import__("sys").modules, "defusedxml.ElementTree", None)  # the module alone missing
+    with pytest.raises(UserError, match="安全组件 defusedxml 未安装"):
+        ensure_safe_xml()
+    monkeypatch.setitem(__import__("sys").modules, "defusedxml", None)  # the whole package
     with pytest.raises(UserError, match="安全组件 defusedxml 未安装"):
         ensure_safe_xml()
     with pytest.raises(UserError, match="安全组件 defusedxml 未安装"):
@@ -83,7 +85,8 @@ def test_the_check_at_start_up_finds_defusedxml_without_importing_it() -> None:
     import subprocess
     import sys
 
-    code = "import sys; from statecollect.safety import ensure_safe_xml; ensure_safe_xml(); print('defusedxml' in sys.modules)"
+    code = ("import sys; from statecollect.safety import ensure_safe_xml; ensure_safe_xml(); "
+            "print('defusedxml.ElementTree' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
     assert safe_element_tree().__name__ == "defusedxml.ElementTree"
 

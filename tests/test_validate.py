@@ -255,6 +255,26 @@ def test_macro_workbooks_and_hidden_columns(school: Path, tmp_path: Path) -> Non
     assert [(f.location.sheet, f.location.cell) for f in hidden] == [(STAFF_SHEET, "P1")]
 
 
+def test_columns_hidden_to_the_sheets_end_are_looked_at_only_where_the_sheet_has_cells(
+        school: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from statecollect import returned_file
+    from statecollect.workbook_read import read_sheets
+
+    def hide_the_rest(workbook: Workbook) -> None:
+        hidden = workbook[STAFF_SHEET].column_dimensions["R"]
+        hidden.min, hidden.max, hidden.hidden = 18, 16384, True  # as Excel saves "hide every column to the right"
+
+    path = edit_returned(school, HR, hide_the_rest)
+    [staff] = [sheet for sheet in read_sheets(path) if sheet.name == STAFF_SHEET]
+    assert max(staff.hidden_columns) == 16384 and len(staff.columns) < 18
+    looked: list[int] = []
+    real_value = returned_file._value
+    monkeypatch.setattr(returned_file, "_value", lambda sheet, row, column: looked.append(column) or real_value(sheet, row, column))
+    report = validate([path], root=school, feedback_dir=tmp_path / "fb")
+    assert not [f for f in report.findings if f.rule_id == "structure.hidden_data"]
+    assert not looked  # not 16,367 empty columns for every row
+
+
 def _link_externally(path: Path, sheet_xml: str, cell: str, cached: str, target: Path) -> None:
     """Make ``cell`` a formula reading an external workbook, saved with ``cached`` as its value (as Excel does)."""
     relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -368,8 +388,7 @@ def test_trailing_blank_rows_are_ignored(school: Path) -> None:
 
 
 def test_without_defusedxml_nothing_is_read(school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("defusedxml", "defusedxml.ElementTree"):  # as if it were not installed
-        monkeypatch.setitem(__import__("sys").modules, name, None)
+    monkeypatch.setitem(__import__("sys").modules, "defusedxml.ElementTree", None)
     with pytest.raises(UserError, match="defusedxml"):
         validate([], root=school, feedback_dir=school / "fb")
     assert not (school / "fb").exists()

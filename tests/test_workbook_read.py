@@ -11,7 +11,16 @@ from openpyxl import Workbook
 from statecollect import workbook_read
 from statecollect.catalogue import load_catalogue
 from statecollect.errors import UserError
-from statecollect.workbook_read import ReadAhead, cyclic_gc_paused, cyclic_gc_running, find_table, read_sheets, records
+from statecollect.workbook_read import (
+    ReadAhead,
+    SheetValues,
+    cyclic_gc_paused,
+    cyclic_gc_running,
+    find_table,
+    header_row,
+    read_sheets,
+    records,
+)
 
 
 def test_tables_are_found_by_name_or_by_headers_and_structure_is_seen(tmp_path: Path) -> None:
@@ -181,11 +190,16 @@ def test_equal_texts_of_a_sheet_are_one_object_across_chunks(tmp_path: Path, mon
 
 def test_values_other_than_texts_come_back_as_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # TRUE equals 1.0 and -0.0 equals 0.0: none may come back as another, whichever chunk came first
-    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 4)  # the first four repeat two values: a column to share
-    rows = [[1.0, "a"], [0.0, "b"], [1.0, "c"], [0.0, "d"], ["是", "e"], [True, "f"], [False, "g"], [1.0, "h"], [-0.0, "i"], [0.0, "j"]]
-    path = _sheet_with_rows(tmp_path / "a.xlsx", rows)
+    monkeypatch.setattr(workbook_read, "_CHUNK_ROWS", 8)  # the first eight repeat four values, two of them texts: a column to share
+    shared: list[int] = []
+    real_share = workbook_read._shared_texts
+    monkeypatch.setattr(workbook_read, "_shared_texts", lambda cells, texts: shared.append(len(cells)) or real_share(cells, texts))
+    first = ["是", "否", "是", "否", 1.0, 0.0, 1.0, 0.0]
+    later = [True, False, 1.0, -0.0, 0.0, "是", 1.0, "否"]
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [[value, str(index)] for index, value in enumerate(first + later)])
     read = read_sheets(path)[0].rows()
-    assert [repr(row[0]) for row in read] == ["1.0", "0.0", "1.0", "0.0", "'是'", "True", "False", "1.0", "-0.0", "0.0"]
+    assert shared == [8, 8]  # the first column, chunk by chunk
+    assert [repr(row[0]) for row in read] == [repr(value) for value in first + later]
     with zipfile.ZipFile(path) as archive:
         assert b"<v>-0</v>" in archive.read("xl/worksheets/sheet1.xml")  # the sign is in the file
 
@@ -337,8 +351,7 @@ def test_a_prefixed_sheet_reports_its_formula_without_a_value() -> None:
 
 def test_read_sheets_refuses_to_read_without_defusedxml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
-    for name in ("defusedxml", "defusedxml.ElementTree"):  # as if it were not installed
-        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "defusedxml.ElementTree", None)  # as if it were not installed
     with pytest.raises(UserError, match="defusedxml"):
         read_sheets(path)
 
@@ -369,3 +382,18 @@ def test_only_columns_of_repeating_texts_are_shared() -> None:
     rows = [["学号", "性别", "年级"], *[[str(number), "男女"[number % 2], 2019.0 + number % 2] for number in range(9)]]
     values = [value for row in rows for value in row]
     assert workbook_read._repeating_columns(values, 3) == [1]  # 年级 repeats too, but only its header is a text
+
+
+def test_an_empty_sheet_has_no_rows_and_no_records() -> None:
+    empty = SheetValues("空", [])
+    assert empty.height == 0 and empty.rows() == [] and empty.rows(0, 10) == []
+
+
+def test_records_of_a_table_right_of_column_a(tmp_path: Path) -> None:
+    workbook = Workbook()
+    for row in (["学号", "姓名"], ["001", "张三"], [None, None], ["002", "李四"]):
+        workbook.active.append([None, None, *row])
+    workbook.save(tmp_path / "a.xlsx")
+    [sheet] = read_sheets(tmp_path / "a.xlsx")
+    assert header_row(sheet, ["学号", "姓名"]) == 0 and sheet.row(0) == ["", "", "学号", "姓名"]
+    assert records(sheet, 0, ["姓名", "学号"]) == [{"姓名": "张三", "学号": "001"}, {"姓名": "李四", "学号": "002"}]

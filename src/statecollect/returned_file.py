@@ -332,7 +332,8 @@ class FileChecker:
         for row in sorted(sheet.hidden_rows & data_rows):
             self.add(where(row=row), "structure.hidden_data", Severity.WARNING, f"第 {row} 行被隐藏但含有数据",
                      "请取消隐藏并确认该行是否应当交回")
-        for column in sorted(sheet.hidden_columns):
+        # Excel hides "every column to the right" as columns up to 16,384: those beyond the sheet hold nothing
+        for column in sorted(column for column in sheet.hidden_columns if column <= len(sheet.columns)):
             if any(cell_text(_value(sheet, row - 1, column - 1)) for row in data_lines):
                 letter = column_letter(column)
                 self.add(where(cell=f"{letter}{index + 1}"), "structure.hidden_data", Severity.WARNING,

@@ -52,10 +52,15 @@ def ensure_safe_xml() -> None:
     """Refuse to read workbooks unless defusedxml is there: the scan of a sheet's XML parses with it
     (openpyxl, too, switches to it whenever it can be imported).
 
-    Only the package is looked up here, not imported: the check runs before the first workbook
-    is parsed, and importing defusedxml's ElementTree would hold that parse back by 15 ms.
+    The module is looked up here, not imported (only its small package is): the check runs
+    before the first workbook is parsed, and importing the module would hold that parse back
+    by 15 ms.
     """
-    if importlib.util.find_spec(_SAFE_XML.partition(".")[0]) is None:
+    try:
+        found = importlib.util.find_spec(_SAFE_XML) is not None
+    except ImportError:  # the package itself is missing or broken
+        found = False
+    if not found:
         raise _missing_safe_xml()
 
 

@@ -35,6 +35,8 @@ __all__ = [
     "ExclusionCheck",
     "Field",
     "FieldType",
+    "Model",
+    "model",
     "ReferenceCheck",
     "ReferenceTarget",
     "RelationCheck",

@@ -155,7 +155,7 @@ def check_schema_dir(directory: Path) -> SchemaReport:
 
 
 @model
-class _Catalogue:  # not a _Model: as ever, keys other than these are left alone
+class _Catalogue:  # not a Model: as ever, keys other than these are left alone
     edition: str
     title: str
     categories: tuple[Category, ...]

@@ -7,8 +7,9 @@ the scan finds something. A table is found by its sheet name (``1-5-1 教职工�
 or by a header row holding its template headers within the first rows.
 
 calamine parses a sheet without holding Python's interpreter lock, and so does zlib
-when it unpacks one for the scan: :class:`ReadAhead` reads the next workbooks on worker
-threads while the caller loads its schemas and checks the workbook before.
+when it unpacks one for the scan: :class:`ReadAhead` parses the next workbooks on worker
+threads while the caller loads its schemas and checks the workbook before, and scans them
+once the caller waits for them.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _LOCAL_HEADER_BYTES = 30
 _FORMULA_START = re.compile(rb"[<:]f[> /\t\n\r]")  # <f or a prefixed <x:f, then the end of the name
 _HIDDEN = re.compile(rb"hidden=")
 _ANCHORS_TRIED = 64
+_SCAN_HELD_AT_MOST = 0.5  # seconds
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -136,7 +138,9 @@ class ReadAhead:
     read — its position among ``paths``, the path, and a future of its sheets whose
     ``result()`` gives them or raises the file's :class:`UserError` — so that the caller
     checks small files while a large one is still being parsed. Used as a context manager,
-    so that files not yet read are dropped when the caller stops early.
+    so that files not yet read are dropped when the caller stops early. The scans wait until
+    the caller first iterates (see :class:`_HeldScans`): a reading that is neither iterated
+    nor closed holds each of them half a second.
 
     A parsed sheet takes about twenty times its file's size, so at most one file of
     :data:`LARGE_FILE` or more is read at a time: beside it, the other threads read the smallest.
@@ -216,7 +220,8 @@ class _HeldScans(ThreadPoolExecutor):
         return super().submit(self._when_released, fn, *args, **kwargs)
 
     def _when_released(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        self.release.wait()
+        # held for a while, never for good: a reading nobody iterates or closes must still let the process end
+        self.release.wait(_SCAN_HELD_AT_MOST)
         return fn(*args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -291,12 +296,13 @@ def _columns(sheet: Any) -> list[list[Any]]:
 def _repeating_columns(values: list[Any], width: int) -> list[int]:
     """The columns of texts holding at most one distinct value in two rows of ``values`` (the first
     rows of a sheet, row after row): sharing the texts of the others (names, ID numbers) would cost
-    time and save nothing, and only texts are shared (a column of years holds one, its header)."""
+    time and save nothing, and only texts are shared (a column of years holds one, its header,
+    besides its blank cells)."""
     height = len(values) // width
     found = []
     for column in range(width):
         distinct = set(values[column::width])
-        if 2 * len(distinct) <= height and sum(type(value) is str for value in distinct) > 1:
+        if 2 * len(distinct) <= height and sum(type(value) is str and value != "" for value in distinct) > 1:
             found.append(column)
     return found
 
