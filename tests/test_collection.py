@@ -109,3 +109,19 @@ def test_an_impossible_date_in_the_settings_is_explained(collection_dir: Path) -
                         encoding="utf-8")
     with pytest.raises(CollectionError, match="无法识别的日期"):
         open_workspace(collection_dir)
+
+
+@pytest.mark.parametrize(("before", "after", "explained"), [
+    ("base_tables: 2020-10-15", "base_tables: [2020-10-15]", "不是有效的日期"),
+    ("school: ", "school: [甲, 乙]\nx_school: ", "应为文本"),
+    ("  learning:", "  learning: 十月\n  x_learning:", "键: 值"),
+])
+def test_settings_of_the_wrong_shape_are_explained_in_chinese(collection_dir: Path, before: str, after: str,
+                                                                 explained: str) -> None:
+    settings = collection_dir / COLLECTION_FILE
+    text = settings.read_text(encoding="utf-8")
+    assert before in text
+    settings.write_text(text.replace(before, after, 1), encoding="utf-8")
+    with pytest.raises(CollectionError, match=explained) as raised:
+        open_workspace(collection_dir)
+    assert "Input should" not in raised.value.args[0]

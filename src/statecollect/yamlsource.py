@@ -146,4 +146,14 @@ def _explain(error: Any) -> str:
         return f"取值 {error.get('input')!r} 格式不对（应匹配 {context.get('pattern', '')}）"
     if kind.startswith(("date_", "int_", "float_")):
         return f"取值 {error.get('input')!r} 不是有效的{'日期' if kind.startswith('date') else '数字'}"
-    return str(error.get("msg", kind))
+    if kind in {"dataclass_type", "dataclass_args_type", "model_type", "dict_type"}:
+        return f"这里应是若干“键: 值”，而不是 {error.get('input')!r}"
+    if kind in {"list_type", "tuple_type", "set_type", "frozen_set_type"}:
+        return f"这里应是列表（每项一行，以“- ”开头），而不是 {error.get('input')!r}"
+    if kind == "string_type":
+        return f"取值 {error.get('input')!r} 应为文本"
+    if kind.startswith("bool_"):
+        return f"取值 {error.get('input')!r} 应为 true 或 false"
+    if kind == "value_error":  # a model's own check: its message, without pydantic's prefix
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"取值 {error.get('input')!r} 不符合要求（{kind}）"
