@@ -513,3 +513,24 @@ def test_a_finding_is_marked_in_its_own_part_of_a_table_number(school: Path, tmp
     assert marked.comment is not None and "学校网址" in marked.comment.text
     listing = [row[3].hyperlink.location for row in copy["错误清单"].iter_rows(min_row=5) if row[3].hyperlink]
     assert f"'1-1 学校概况'!B{lines['学校网址']}" in listing
+
+
+def test_a_file_changed_while_it_is_checked_is_not_entered_into_the_ledger(school: Path) -> None:
+    import os
+
+    from statecollect.ledger import Ledger
+
+    path = school / "回收" / LIBRARY
+    recorded = len(Ledger(school).submissions())
+
+    def edit_while_checking(item: str) -> None:
+        if item == path.name:  # read by now; the department saves the file again before the results are kept
+            status = path.stat()
+            os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + 10**9))
+
+    report = validate([path], root=school, write_feedback=False, progress=edit_while_checking)
+    [changed] = [finding for finding in report.findings if finding.rule_id == "file.changed"]
+    assert changed.severity is Severity.ERROR and changed.location.file == path.name and report.exit_code == 1
+    assert len(Ledger(school).submissions()) == recorded
+    assert validate([path], root=school, write_feedback=False).exit_code == 0  # checked again, it is kept
+    assert len(Ledger(school).submissions()) == recorded + 1

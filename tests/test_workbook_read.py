@@ -90,7 +90,7 @@ def test_beside_a_large_file_only_small_ones_are_read(tmp_path: Path, monkeypatc
     large = workbook_read.LARGE_FILE
     sizes = {"big.xlsx": 3 * large, "second.xlsx": large, "a.xlsx": 10, "b.xlsx": 12, "c.xlsx": 11}
     paths = [_sheet_with_rows(tmp_path / name, [[name]]) for name in sizes]
-    monkeypatch.setattr(workbook_read, "_size", lambda path: sizes[path.name])
+    monkeypatch.setattr(workbook_read, "file_state", lambda path: (sizes[path.name], 0))
     started: list[str] = []
     real = workbook_read.read_sheets
     monkeypatch.setattr(workbook_read, "read_sheets", lambda path, *more: started.append(path.name) or real(path, *more))
@@ -105,7 +105,7 @@ def test_files_below_the_large_size_are_read_two_at_a_time(tmp_path: Path, monke
     import time
 
     paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(6)]
-    monkeypatch.setattr(workbook_read, "_size", lambda path: workbook_read.LARGE_FILE - 1)
+    monkeypatch.setattr(workbook_read, "file_state", lambda path: (workbook_read.LARGE_FILE - 1, 0))
     lock, reading_now, most = threading.Lock(), [0], [0]
     real = workbook_read.read_sheets
 

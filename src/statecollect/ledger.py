@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -185,12 +184,14 @@ class Ledger:
             return [self._submission(db, submission_id) for submission_id in ids]
 
     def _keep_copy(self, path: Path) -> str:
-        sha = file_hash(path)
+        # read once: the copy kept is the very bytes whose hash names it, whatever happens to the file meanwhile
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
         copy = self.copy_of(sha)
         if not copy.exists():
             self.store.mkdir(parents=True, exist_ok=True)
             temp = copy.with_suffix(".part")
-            shutil.copyfile(path, temp)
+            temp.write_bytes(data)
             temp.replace(copy)
         return sha
 

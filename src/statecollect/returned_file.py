@@ -71,6 +71,7 @@ class FileReport:
     tables: list[TableReport] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     feedback: Path | None = None
+    state: tuple[int, int] | None = None  # size and modification time before it was read: see workbook_read.file_state
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity is severity)

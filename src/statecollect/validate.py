@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from statecollect.batch_files import plan, reading
 from statecollect.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from statecollect.findings import Finding, Severity
-from statecollect.workbook_read import cyclic_gc_paused
+from statecollect.findings import Finding, Location, Severity
+from statecollect.workbook_read import cyclic_gc_paused, file_state
 
 if TYPE_CHECKING:
     from statecollect.collection import Workspace
@@ -101,6 +101,7 @@ def validate(
             if progress:
                 progress(path.name)
             checked[index] = FileChecker(context, path).run(sheets.result)
+            checked[index].state = files.state_when_read(path)
         report = ValidationReport(context.year, [checked[index] for index in sorted(checked)])
         _run_batch_checks(context, report)
     if workspace is not None:
@@ -129,6 +130,12 @@ def _record(workspace: Workspace, report: ValidationReport) -> None:
     entries = []
     for file in report.files:
         if not file.readable or file.department is None or file.refused:
+            continue
+        if file.state is not None and file_state(file.path) != file.state:
+            # the ledger keeps the file's bytes with these results: they must be the bytes checked
+            file.findings.append(Finding(Location(file=file.path.name, department=file.department), "file.changed",
+                                         Severity.ERROR, "文件在校验期间被修改或替换，本次结果未记入台账",
+                                         "请保存并关闭该文件后重新校验"))
             continue
         summaries = [_table_summary(file, table) for table in file.tables]
         tables = [TableResult(table.table.id, summary["rows"], summary["errors"], summary["warnings"])

@@ -39,7 +39,7 @@ from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_
 if TYPE_CHECKING:
     from statecollect.schema import Table
 
-__all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetValues", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
+__all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetValues", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "file_state", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
 T = TypeVar("T")
 HEADER_SEARCH_ROWS = 10
@@ -150,7 +150,9 @@ class ReadAhead:
         ensure_safe_xml()  # here, before any thread starts: a missing guard stops the run, not each file
         self.paths = tuple(paths)
         self._skip = frozenset(skip)
-        sized = sorted(((index, path, _size(path)) for index, path in enumerate(paths)), key=lambda item: -item[2])
+        self._states = {path: file_state(path) for path in self.paths}  # taken before reading: a later edit shows
+        sized = sorted(((index, path, (self._states[path] or (0, 0))[0]) for index, path in enumerate(self.paths)),
+                       key=lambda item: -item[2])
         self._waiting = deque(sized)
         self._pending: dict[Future[list[SheetValues]], tuple[int, Path, int]] = {}
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statecollect-read")
@@ -189,6 +191,10 @@ class ReadAhead:
                 index, path, _ = self._pending.pop(future)
                 self._fill()
                 yield index, path, future
+
+    def state_when_read(self, path: Path) -> tuple[int, int] | None:
+        """The :func:`file_state` of ``path`` taken before it was read."""
+        return self._states.get(path)
 
     def close(self, wait: bool = True) -> None:
         """Drop the files not yet read; with ``wait``, let those being read end first."""
@@ -316,11 +322,13 @@ def _shared_texts(cells: list[Any], texts: dict[str, str]) -> Iterator[Any]:
     return map(texts.get, cells, cells)
 
 
-def _size(path: Path) -> int:
+def file_state(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time (ns), to tell later whether it changed; None if it cannot be seen."""
     try:
-        return path.stat().st_size
+        status = path.stat()
     except OSError:
-        return 0  # read (and reported) like any other file
+        return None  # read (and reported) like any other file
+    return status.st_size, status.st_mtime_ns
 
 
 def _merged(sheet: Any) -> list[tuple[int, int, int, int]]:
