@@ -2,9 +2,11 @@
 
 All text a user reads is Chinese. Errors from the library become a clear message and an
 exit status, never a traceback.
-"""
 
-from __future__ import annotations
+Unlike the other modules, this one evaluates its annotations as it loads: typer reads every
+command's annotations when the program starts, and as strings each had to be compiled and
+evaluated first (8 ms of every command's start).
+"""
 
 import json
 import sys
@@ -47,7 +49,7 @@ schema_app = typer.Typer(
 app.add_typer(schema_app, name="schema")
 
 @cache
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False) -> "Console":
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
