@@ -44,3 +44,16 @@ def test_a_changed_module_stamps_a_new_entry(tmp_path: Path, monkeypatch: pytest
     before = cache.entry_for("thing", tmp_path, "state", (findings,))
     module.write_text("# version 2, one more field\n", encoding="utf-8")
     assert cache.entry_for("thing", tmp_path, "state", (findings,)) != before
+
+
+def test_no_entry_when_a_module_or_the_cache_folder_cannot_be_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(findings, "__file__", None)  # a module without a file (frozen, or built in)
+    assert cache.entry_for("thing", tmp_path, "state", (findings,)) is None
+    monkeypatch.undo()
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache.entry_for("thing", tmp_path, "state", (findings,)) is None

@@ -156,6 +156,8 @@ def test_tables_pointing_at_the_same_keys_share_one_list(collection_dir: Path, t
             for rule in sheet.data_validations.dataValidation:
                 if str(rule.formula1).startswith("=keys_"):
                     lists_used[str(rule.formula1)] = lists_used.get(str(rule.formula1), 0) + 1
+        columns = [cell.value for cell in workbook[LISTS_SHEET][1]]
+        assert len(columns) == len(set(columns))
     assert max(lists_used.values()) > 1  # several tables, one list of staff numbers
 
 

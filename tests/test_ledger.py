@@ -52,3 +52,23 @@ def test_unwritable_ledger_folder(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="无法打开台账"):
         Ledger(tmp_path).approvals()
     shutil.rmtree(tmp_path / ".statecollect", ignore_errors=True)
+
+
+def test_the_copy_kept_is_the_bytes_whose_hash_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(b"as validated")
+    real_read = Path.read_bytes
+
+    def read_then_saved_again(self: Path) -> bytes:
+        data = real_read(self)
+        if self == path:
+            path.write_bytes(b"saved again meanwhile")  # the department's Excel saves the file once more
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_then_saved_again)
+    kept = Ledger(tmp_path).record(path, "图书馆", [TableResult("TSG", 1, 0, 0)], errors=0, warnings=0)
+    monkeypatch.undo()
+    copy = Ledger(tmp_path).copy_of(kept.sha256).read_bytes()
+    assert copy == b"as validated" and hashlib.sha256(copy).hexdigest() == kept.sha256

@@ -39,17 +39,3 @@ def test_a_file_that_cannot_be_read_becomes_one_finding(school: Path) -> None:
     report = FileChecker(context, Path("x.xlsx")).run(unreadable)
     assert not report.readable
     assert [(f.rule_id, f.message) for f in report.findings] == [("file.unreadable", "无法读取 x.xlsx：文件已损坏")]
-
-
-def test_a_row_of_spaces_between_data_rows_is_no_row_as_below_them() -> None:
-    from statecollect.returned_file import _data_columns
-    from statecollect.workbook_read import SheetValues
-
-    def sheet(*rows: list[object]) -> SheetValues:
-        return SheetValues("表", [list(column) for column in zip(*[["名称", "代码"], *rows])])
-
-    body = sheet(["甲", "01"], ["", ""], [" ", "\u3000"], ["乙", "02"], ["", "03"], [" ", ""])
-    assert _data_columns(body, 1, [0, 1]) == ([2, 5, 6], [["甲", "乙", ""], ["01", "02", "03"]])
-    numbers_first = sheet([1.0, "a"], [" ", ""], [2.0, "b"], ["", "c"])  # numbers: the column is looked at value by value
-    assert _data_columns(numbers_first, 1, [0, 1]) == ([2, 4, 5], [[1.0, 2.0, ""], ["a", "b", "c"]])
-    assert _data_columns(sheet(["甲", "01"], ["乙", "02"]), 1, [1, 2]) == (range(2, 4), [["01", "02"], ["", ""]])

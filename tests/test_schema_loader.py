@@ -171,3 +171,27 @@ def test_a_table_whose_file_is_broken_is_reported_once(mini_schema: Path) -> Non
         "departments: [人事处]\nassignments:\n  DW: {responsible: 人事处}\n  RY: {responsible: 人事处}\n", encoding="utf-8")
     problems = problems_of(mini_schema)
     assert [file for file, _, _ in problems] == ["tables/DW.yaml"]
+
+
+@pytest.mark.parametrize(("change", "explained"), [
+    ({"fields": "abc"}, "这里应是列表"),
+    ({"may_be_empty": "maybe"}, "应为 true 或 false"),
+    ({"fields": [{"key": "A", "header": "甲", "type": "text", "code_list": "XB"}]}, "code_list is only for type code"),
+])
+def test_a_table_of_the_wrong_shape_is_explained_without_pydantics_words(tmp_path: Path, change: dict[str, object],
+                                                                          explained: str) -> None:
+    import yaml
+    from pydantic import ValidationError
+
+    from statecollect.schema import Table
+    from statecollect.yamlsource import validated, validation_problems
+
+    data = {"id": "T", "physical": "TBL_T", "number": "1", "number_2019": "1", "title": "t", "category": 1,
+            "shape": "list", "time_basis": "snapshot", "fields": [], **change}
+    path = tmp_path / "T.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationError) as raised:
+        validated(Table, data)
+    [(line, message)] = validation_problems(path, raised.value)
+    assert explained in message and line is not None
+    assert "Input should" not in message and "Value error" not in message

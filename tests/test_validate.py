@@ -258,15 +258,16 @@ def test_macro_workbooks_and_hidden_columns(school: Path, tmp_path: Path) -> Non
 def test_columns_hidden_to_the_sheets_end_are_looked_at_only_where_the_sheet_has_cells(
         school: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from statecollect import returned_file
-    from statecollect.workbook_read import read_sheets
+    from statecollect.workbook_read import _scan_structure, read_sheets
 
     def hide_the_rest(workbook: Workbook) -> None:
         hidden = workbook[STAFF_SHEET].column_dimensions["R"]
         hidden.min, hidden.max, hidden.hidden = 18, 16384, True  # as Excel saves "hide every column to the right"
 
     path = edit_returned(school, HR, hide_the_rest)
+    assert max(_scan_structure(path)[STAFF_SHEET][1]) == 16384  # the scan sees the whole hidden range
     [staff] = [sheet for sheet in read_sheets(path) if sheet.name == STAFF_SHEET]
-    assert max(staff.hidden_columns) == 16384 and len(staff.columns) < 18
+    assert staff.hidden_columns == frozenset() and len(staff.columns) < 18  # none of it holds a cell of the sheet
     looked: list[int] = []
     real_value = returned_file._value
     monkeypatch.setattr(returned_file, "_value", lambda sheet, row, column: looked.append(column) or real_value(sheet, row, column))

@@ -16,6 +16,7 @@ from statecollect.workbook_read import (
     SheetValues,
     cyclic_gc_paused,
     cyclic_gc_running,
+    data_columns,
     find_table,
     header_row,
     read_sheets,
@@ -162,11 +163,28 @@ def test_scans_wait_until_the_caller_waits_for_a_workbook(tmp_path: Path, monkey
         assert scanned.is_set() and sheets.result()[0].rows() == [["x"]]
 
 
-def test_a_read_ahead_closed_unread_does_not_wait_for_its_held_scans(tmp_path: Path) -> None:
+def test_a_read_ahead_closed_unread_does_not_wait_for_its_held_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(workbook_read, "_SCAN_HELD_AT_MOST", 60.0)  # only close() can let the scan go
     path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
     reading = ReadAhead([path])
-    reading.close()  # would hang if the reader kept waiting for a scan nobody lets go
+    started = time.perf_counter()
+    reading.close()  # would wait out the hold if the reader kept waiting for a scan nobody lets go
+    assert time.perf_counter() - started < 10
     assert reading._executor._shutdown and reading._scanner._shutdown
+
+
+def test_a_read_ahead_nobody_iterates_still_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # neither iterated nor closed: its held scan goes after a while, so the reads end and the process can
+    from concurrent.futures import wait
+
+    monkeypatch.setattr(workbook_read, "_SCAN_HELD_AT_MOST", 0.2)
+    path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
+    reading = ReadAhead([path])
+    done, pending = wait(list(reading._pending), timeout=20)
+    assert not pending and [future.result()[0].rows() for future in done] == [[["x"]]]
+    reading.close()
 
 
 def test_later_reads_first_hand_back_what_earlier_reads_freed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -387,6 +405,7 @@ def test_only_columns_of_repeating_texts_are_shared() -> None:
 def test_an_empty_sheet_has_no_rows_and_no_records() -> None:
     empty = SheetValues("空", [])
     assert empty.height == 0 and empty.rows() == [] and empty.rows(0, 10) == []
+    assert records(empty, 0, ["学号"]) == []
 
 
 def test_records_of_a_table_right_of_column_a(tmp_path: Path) -> None:
@@ -397,3 +416,14 @@ def test_records_of_a_table_right_of_column_a(tmp_path: Path) -> None:
     [sheet] = read_sheets(tmp_path / "a.xlsx")
     assert header_row(sheet, ["学号", "姓名"]) == 0 and sheet.row(0) == ["", "", "学号", "姓名"]
     assert records(sheet, 0, ["姓名", "学号"]) == [{"姓名": "张三", "学号": "001"}, {"姓名": "李四", "学号": "002"}]
+
+
+def test_a_row_of_spaces_between_data_rows_is_no_row_as_below_them() -> None:
+    def sheet(*rows: list[object]) -> SheetValues:
+        return SheetValues("表", [list(column) for column in zip(*[["名称", "代码"], *rows])])
+
+    body = sheet(["甲", "01"], ["", ""], [" ", "\u3000"], ["乙", "02"], ["", "03"], [" ", ""])
+    assert data_columns(body, 1, [0, 1]) == ([2, 5, 6], [["甲", "乙", ""], ["01", "02", "03"]])
+    numbers_first = sheet([1.0, "a"], [" ", ""], [2.0, "b"], ["", "c"])  # numbers: the column is looked at value by value
+    assert data_columns(numbers_first, 1, [0, 1]) == ([2, 4, 5], [[1.0, 2.0, ""], ["a", "b", "c"]])
+    assert data_columns(sheet(["甲", "01"], ["乙", "02"]), 1, [1, 2]) == (range(2, 4), [["01", "02"], ["", ""]])

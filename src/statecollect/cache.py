@@ -34,8 +34,10 @@ def file_stamp(path: Path) -> str:
 def entry_for(kind: str, source: Path, state: str, models: tuple[ModuleType, ...]) -> Path | None:
     """Where the entry of ``kind`` made from ``source`` in ``state`` is kept; None when the
     modules cannot be stamped (the entry would then be neither read nor written)."""
+    if any(module.__file__ is None for module in models):
+        return None
     try:
-        code = "\n".join(file_stamp(Path(module.__file__ or "")) for module in models)
+        code = "\n".join(file_stamp(Path(str(module.__file__))) for module in models)
         folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "statecollect"
     except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
         return None

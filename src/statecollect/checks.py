@@ -411,8 +411,6 @@ def _unique(engine: Engine, check: UniqueCheck, checked: CheckedTable, tables: M
     if len(distinct) == len(keys) or len(distinct - {None}) == len(keys) - keys.count(None):
         return  # no key repeats (rows without a key clash with nothing): the usual case, told in C
     repeated = {key for key, times in Counter(keys).items() if times > 1 and key is not None}
-    if not repeated:
-        return
     first: dict[Key, int] = {}
     for index in _rows_where(check, engine, checked, tables, (index for index, key in enumerate(keys) if key in repeated)):
         key = keys[index]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from statecollect.errors import UserError
+from statecollect.output import write_atomically
 
 __all__ = ["STAGES", "Approval", "Ledger", "Submission", "TableResult", "ValidatedFile", "file_hash"]
 
@@ -189,10 +190,7 @@ class Ledger:
         sha = hashlib.sha256(data).hexdigest()
         copy = self.copy_of(sha)
         if not copy.exists():
-            self.store.mkdir(parents=True, exist_ok=True)
-            temp = copy.with_suffix(".part")
-            temp.write_bytes(data)
-            temp.replace(copy)
+            write_atomically(copy, lambda temp: temp.write_bytes(data))
         return sha
 
     @staticmethod

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from contextlib import suppress
-from itertools import compress, repeat
-from operator import is_
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ from statecollect.signing import collection_id, verify
 from statecollect.stat_times import StatisticTimes
 from statecollect.task_split import TaskSplit, read_split_workbook
 from statecollect.workbook_layout import FORM_HEADERS, META_FORMAT, META_SHEET, TOOL_SHEETS, UNREAD_SHEETS, column_letter
-from statecollect.workbook_read import SheetValues, cell_text, find_table, header_row, headers_needed, read_sheets
+from statecollect.workbook_read import SheetValues, cell_text, data_columns, find_table, header_row, headers_needed, read_sheets
 
 __all__ = ["FileChecker", "FileReport", "TableReport", "ValidationContext", "collection_context", "open_context",
            "read_file"]
@@ -284,7 +281,7 @@ class FileChecker:
         positions, extra = self.match_columns(table, sheet, index, where)
         names = [*positions, *extra]
         wanted = [*positions.values(), *extra.values()]
-        numbers, columns = _data_columns(sheet, index + 1, wanted)
+        numbers, columns = data_columns(sheet, index + 1, wanted)
         columns_by_name = dict(zip(names, columns, strict=True))
         report = TableReport(table, sheet.name, {header: columns_by_name[header] for header in positions},
                              numbers, {name: columns_by_name[name] for name in extra}, positions=positions)
@@ -333,8 +330,7 @@ class FileChecker:
         for row in sorted(sheet.hidden_rows & data_rows):
             self.add(where(row=row), "structure.hidden_data", Severity.WARNING, f"第 {row} 行被隐藏但含有数据",
                      "请取消隐藏并确认该行是否应当交回")
-        # Excel hides "every column to the right" as columns up to 16,384: those beyond the sheet hold nothing
-        for column in sorted(column for column in sheet.hidden_columns if column <= len(sheet.columns)):
+        for column in sorted(sheet.hidden_columns):
             if any(cell_text(_value(sheet, row - 1, column - 1)) for row in data_lines):
                 letter = column_letter(column)
                 self.add(where(cell=f"{letter}{index + 1}"), "structure.hidden_data", Severity.WARNING,
@@ -371,42 +367,6 @@ class FileChecker:
         checked = self.context.engine.type_table(TableInput(table.table, table.columns, len(table.row_numbers), locator))
         self.report.findings.extend(checked.findings)
         return checked
-
-
-def _data_columns(sheet: SheetValues, start: int, positions: list[int]) -> tuple[Sequence[int], list[list[Any]]]:
-    """The Excel row numbers of the rows from ``start`` (0-based) on with a visible value in
-    ``positions`` (a range when every row has one), and those positions' columns. A row of spaces
-    or full-width spaces, typed below a table or left by clearing cells, shows as nothing and is
-    no row. A position beyond the sheet's last column is a column of blanks.
-
-    Tens of thousands of rows pass here, so each step is one pass in C (slices, map, set):
-    calamine writes blank cells as ``""``.
-    """
-    height = sheet.height - start
-    if not positions or height <= 0:
-        return [], [[] for _ in positions]
-    picked = [sheet.columns[position][start:] if position < len(sheet.columns) else [""] * height for position in positions]
-    numbers: Sequence[int] = range(start + 1, start + 1 + height)
-    # a row that shows nothing starts with a cell that shows nothing: only such rows are looked at whole
-    unseen = _unseen(picked[0])
-    if unseen:
-        kept = [index for index, first in enumerate(picked[0])
-                if first not in unseen or any(cell_text(column[index]) for column in picked)]
-        numbers = [start + 1 + index for index in kept]
-        picked = [[column[index] for index in kept] for column in picked]
-    if not numbers:
-        return [], [[] for _ in positions]
-    return numbers, picked
-
-
-def _unseen(values: list[Any]) -> set[Any]:
-    """Those of ``values`` that show as nothing (:func:`cell_text` is empty): blank, or spaces only."""
-    with suppress(TypeError):  # str.isspace refuses a number: the column is looked at value by value
-        if not any(map(str.isspace, values)) and "" not in values and None not in values:
-            return set()  # texts only, each showing something: the usual first column, told in C
-    distinct = set(values)
-    texts = list(compress(distinct, map(is_, map(type, distinct), repeat(str))))
-    return ({"", None} & distinct) | set(compress(texts, map(str.isspace, texts)))
 
 
 def _value(sheet: SheetValues, row: int, column: int) -> Any:

@@ -22,9 +22,10 @@ import zipfile
 import zlib
 from collections import deque
 from functools import partial
-from itertools import chain, islice
+from itertools import chain, compress, islice, repeat
+from operator import is_
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -39,7 +40,7 @@ from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_
 if TYPE_CHECKING:
     from statecollect.schema import Table
 
-__all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetValues", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "file_state", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
+__all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetValues", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "data_columns", "file_state", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
 T = TypeVar("T")
 HEADER_SEARCH_ROWS = 10
@@ -118,9 +119,11 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None
         sheets = []
         for name, sheet in parsed:
             hidden_rows, hidden_columns, formulas = structure.get(name, (frozenset(), frozenset(), ()))
+            columns = _columns(sheet)
             sheets.append(SheetValues(
-                name=name, columns=_columns(sheet), visible=visibility.get(name, True),
-                merged=tuple(_merged(sheet)), hidden_rows=hidden_rows, hidden_columns=hidden_columns,
+                name=name, columns=columns, visible=visibility.get(name, True), merged=tuple(_merged(sheet)),
+                # Excel hides "every column to the right" as columns up to 16,384: those beyond the sheet hold nothing
+                hidden_rows=hidden_rows, hidden_columns=frozenset(column for column in hidden_columns if column <= len(columns)),
                 uncached_formulas=formulas,
             ))
         return sheets
@@ -497,12 +500,44 @@ def find_table(sheets: Sequence[SheetValues], table: Table, minimum_share: float
 
 
 def records(sheet: SheetValues, header_index: int, headers: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows below the header as header → value, skipping rows with no value at all."""
+    """Rows below the header as header → value, skipping rows that show nothing (see :func:`data_columns`)."""
     names = [cell_text(value) for value in sheet.row(header_index)]
     positions: Mapping[str, int] = {name: names.index(name) for name in headers if name in names}
-    below = [sheet.columns[position][header_index + 1:] for position in positions.values()]
-    found: list[dict[str, Any]] = []
-    for values in zip(*below):
-        if any(map(cell_text, values)):
-            found.append(dict(zip(positions, values)))
-    return found
+    _, columns = data_columns(sheet, header_index + 1, list(positions.values()))
+    return [dict(zip(positions, values)) for values in zip(*columns)]
+
+
+def data_columns(sheet: SheetValues, start: int, positions: list[int]) -> tuple[Sequence[int], list[list[Any]]]:
+    """The Excel row numbers of the rows from ``start`` (0-based) on with a visible value in
+    ``positions`` (a range when every row has one), and those positions' columns. A row of spaces
+    or full-width spaces, typed below a table or left by clearing cells, shows as nothing and is
+    no row. A position beyond the sheet's last column is a column of blanks.
+
+    Tens of thousands of rows pass here, so each step is one pass in C (slices, map, set):
+    calamine writes blank cells as ``""``.
+    """
+    height = sheet.height - start
+    if not positions or height <= 0:
+        return [], [[] for _ in positions]
+    picked = [sheet.columns[position][start:] if position < len(sheet.columns) else [""] * height for position in positions]
+    numbers: Sequence[int] = range(start + 1, start + 1 + height)
+    # a row that shows nothing starts with a cell that shows nothing: only such rows are looked at whole
+    unseen = _unseen(picked[0])
+    if unseen:
+        kept = [index for index, first in enumerate(picked[0])
+                if first not in unseen or any(cell_text(column[index]) for column in picked)]
+        numbers = [start + 1 + index for index in kept]
+        picked = [[column[index] for index in kept] for column in picked]
+    if not numbers:
+        return [], [[] for _ in positions]
+    return numbers, picked
+
+
+def _unseen(values: list[Any]) -> set[Any]:
+    """Those of ``values`` that show as nothing (:func:`cell_text` is empty): blank, or spaces only."""
+    with suppress(TypeError):  # str.isspace refuses a number: the column is looked at value by value
+        if not any(map(str.isspace, values)) and "" not in values and None not in values:
+            return set()  # texts only, each showing something: the usual first column, told in C
+    distinct = set(values)
+    texts = list(compress(distinct, map(is_, map(type, distinct), repeat(str))))
+    return ({"", None} & distinct) | set(compress(texts, map(str.isspace, texts)))
