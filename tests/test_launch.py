@@ -134,7 +134,8 @@ def test_the_way_to_the_first_parse_imports_nothing_heavy(school: Path) -> None:
             f"launch._prepare_validate(['--dir', {str(school)!r}])\n"
             "assert batch_files._started is not None\n"
             "print(sorted(name for name in sys.modules if name.split('.')[0] in "
-            "{'dataclasses', 'pydantic', 'typer', 'rich', 'yaml', 'openpyxl'} or name == 'statecollect.findings'))\n"
+            "{'dataclasses', 'typing', 'concurrent', 'logging', 'pydantic', 'typer', 'rich', 'yaml', 'openpyxl'} "
+            "or name == 'statecollect.findings'))\n"
             "batch_files.stop_reading()")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"

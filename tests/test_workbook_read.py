@@ -172,18 +172,16 @@ def test_a_read_ahead_closed_unread_does_not_wait_for_its_held_scans(tmp_path: P
     started = time.perf_counter()
     reading.close()  # would wait out the hold if the reader kept waiting for a scan nobody lets go
     assert time.perf_counter() - started < 10
-    assert reading._executor._shutdown and reading._scanner._shutdown
+    assert reading._readers.closed and reading._scanner.closed
 
 
 def test_a_read_ahead_nobody_iterates_still_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # neither iterated nor closed: its held scan goes after a while, so the reads end and the process can
-    from concurrent.futures import wait
-
     monkeypatch.setattr(workbook_read, "_SCAN_HELD_AT_MOST", 0.2)
     path = _sheet_with_rows(tmp_path / "a.xlsx", [["x"]])
     reading = ReadAhead([path])
-    done, pending = wait(list(reading._pending), timeout=20)
-    assert not pending and [future.result()[0].rows() for future in done] == [[["x"]]]
+    [outcome] = reading._pending
+    assert outcome.result(timeout=20)[0].rows() == [["x"]]
     reading.close()
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself is not imported on the way to the first parse
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["LARGE_BLOCK", "map_large_blocks", "release_freed_memory"]
 

@@ -12,9 +12,12 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from statecollect.errors import EXIT_OK
+
+TYPE_CHECKING = False  # typing itself is not imported on the way to the first parse
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["VALIDATE_FLAGS", "VALIDATE_VALUE_OPTIONS", "main", "run", "validate_arguments"]
 

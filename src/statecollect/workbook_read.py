@@ -26,23 +26,24 @@ from itertools import chain, compress, islice, repeat
 from operator import is_
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from python_calamine import CalamineWorkbook
 
 from statecollect.allocator import map_large_blocks, release_freed_memory
 from statecollect.errors import UserError
 from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_slices, inspect_file, safe_element_tree
+from statecollect.workers import Outcome, Workers
 
+TYPE_CHECKING = False  # typing itself is not imported on the way to the first parse
 if TYPE_CHECKING:
+    from typing import Any
+
     from statecollect.schema import Table
 
 __all__ = ["FILE_PROBLEMS", "ReadAhead", "ReadError", "SheetValues", "cell_text", "cyclic_gc_paused", "cyclic_gc_running", "data_columns", "file_state", "find_table", "header_row", "headers_needed", "read_sheets", "records"]
 
-T = TypeVar("T")
 HEADER_SEARCH_ROWS = 10
 LARGE_FILE = 512 << 10  # a workbook this large parses into tens of megabytes: two are not read at once
 _SCAN_SLICE = 1 << 20
@@ -66,22 +67,28 @@ class ReadError(UserError):
 FILE_PROBLEMS = (ReadError, UnsafeFile)  # what is wrong with a file itself, not with the program's setup
 
 
-class SheetValues(NamedTuple):
+class SheetValues:
     """One sheet's values, column by column from A1 (every column as long as the sheet), and what
     the values alone do not show.
 
     Columns, not rows: a table is checked column by column, and the 30,000 lists of a roster's
     rows took longer to make, to turn into columns and to free than the checks of its columns.
-    A named tuple, not a dataclass: this module is imported on the way to the first parse
-    (see :mod:`statecollect.batch_files`), and dataclasses costs a tenth of that way."""
+    A plain class, not a dataclass or a typed named tuple: this module is imported on the way
+    to the first parse (see :mod:`statecollect.batch_files`), which dataclasses or typing
+    would hold back by 13 and 3 ms."""
 
-    name: str
-    columns: list[list[Any]]
-    visible: bool = True
-    merged: tuple[tuple[int, int, int, int], ...] = ()
-    hidden_rows: frozenset[int] = frozenset()
-    hidden_columns: frozenset[int] = frozenset()
-    uncached_formulas: tuple[str, ...] = ()
+    __slots__ = ("columns", "hidden_columns", "hidden_rows", "merged", "name", "uncached_formulas", "visible")
+
+    def __init__(self, name: str, columns: list[list[Any]], *, visible: bool = True,
+                 merged: tuple[tuple[int, int, int, int], ...] = (), hidden_rows: frozenset[int] = frozenset(),
+                 hidden_columns: frozenset[int] = frozenset(), uncached_formulas: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.columns = columns
+        self.visible = visible
+        self.merged = merged
+        self.hidden_rows = hidden_rows
+        self.hidden_columns = hidden_columns
+        self.uncached_formulas = uncached_formulas
 
     @property
     def height(self) -> int:
@@ -97,7 +104,7 @@ class SheetValues(NamedTuple):
         return [list(values) for values in zip(*(column[start:stop] for column in self.columns))]
 
 
-def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None = None) -> list[SheetValues]:
+def read_sheets(path: Path, skip: Collection[str] = (), scanner: Workers | None = None) -> list[SheetValues]:
     """Every sheet of ``path`` but those named in ``skip``; the file is sniffed and size-checked first.
 
     With a ``scanner`` thread at hand the XML scan runs there, beside the parse.
@@ -108,7 +115,7 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Executor | None
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         visibility = {meta.name: str(meta.visible).endswith("Visible") for meta in workbook.sheets_metadata}
-        scanning = scanner.submit(_scan_structure, path, skip) if scanner is not None and kind is FileKind.XLSX else None
+        scanning = scanner.submit(partial(_scan_structure, path, skip)) if scanner is not None and kind is FileKind.XLSX else None
         # every sheet is parsed before its values become Python objects: parsing needs no
         # interpreter lock, so it runs in full while other threads do Python work
         parsed = [(name, workbook.get_sheet_by_name(name)) for name in workbook.sheet_names if name not in skip]
@@ -138,8 +145,8 @@ class ReadAhead:
     """Reads workbooks on worker threads, at most ``window`` files ahead of the caller.
 
     The largest files are read first, and iterating yields each file as soon as it has been
-    read — its position among ``paths``, the path, and a future of its sheets whose
-    ``result()`` gives them or raises the file's :class:`UserError` — so that the caller
+    read — its position among ``paths``, the path, and the :class:`Outcome` of its reading, whose
+    ``result()`` gives its sheets or raises the file's :class:`UserError` — so that the caller
     checks small files while a large one is still being parsed. Used as a context manager,
     so that files not yet read are dropped when the caller stops early. The scans wait until
     the caller first iterates (see :class:`_HeldScans`): a reading that is neither iterated
@@ -157,9 +164,11 @@ class ReadAhead:
         sized = sorted(((index, path, (self._states[path] or (0, 0))[0]) for index, path in enumerate(self.paths)),
                        key=lambda item: -item[2])
         self._waiting = deque(sized)
-        self._pending: dict[Future[list[SheetValues]], tuple[int, Path, int]] = {}
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statecollect-read")
-        # a pool of its own: readers wait for their scans, which must never queue behind those readers
+        self._pending: dict[Outcome, tuple[int, Path, int]] = {}
+        self._finished = threading.Condition()
+        self._ended: list[Outcome] = []
+        self._readers = Workers(workers, "statecollect-read")
+        # threads of their own: readers wait for their scans, which must never queue behind those readers
         self._scanner = _HeldScans()
         self._window = max(1, window)
         self._workers = workers
@@ -174,8 +183,13 @@ class ReadAhead:
             index, path, size = taken
             # the first reads of each thread have nothing to hand back yet
             read = _trim_then_read if self._started >= self._workers else read_sheets
-            self._pending[self._executor.submit(read, path, self._skip, self._scanner)] = (index, path, size)
+            self._pending[self._readers.submit(partial(read, path, self._skip, self._scanner), self._read_ended)] = (index, path, size)
             self._started += 1
+
+    def _read_ended(self, outcome: Outcome) -> None:
+        with self._finished:
+            self._ended.append(outcome)
+            self._finished.notify()
 
     def _next_to_read(self) -> tuple[int, Path, int] | None:
         """The largest waiting file, unless both it and one being read are large: then the smallest,
@@ -186,14 +200,20 @@ class ReadAhead:
             return self._waiting.pop()
         return None
 
-    def __iter__(self) -> Iterator[tuple[int, Path, Future[list[SheetValues]]]]:
+    def __iter__(self) -> Iterator[tuple[int, Path, Outcome]]:
         self._scanner.release.set()  # the caller waits from here on: its core is free for the scans
         while self._pending:
-            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda item: self._pending[item][0]):
-                index, path, _ = self._pending.pop(future)
+            for outcome in sorted(self._wait_for_ended(), key=lambda item: self._pending[item][0]):
+                index, path, _ = self._pending.pop(outcome)
                 self._fill()
-                yield index, path, future
+                yield index, path, outcome
+
+    def _wait_for_ended(self) -> list[Outcome]:
+        """The readings ended since last asked, once there is at least one."""
+        with self._finished:
+            self._finished.wait_for(lambda: self._ended)
+            ended, self._ended = self._ended, []
+        return [outcome for outcome in ended if outcome in self._pending]
 
     def state_when_read(self, path: Path) -> tuple[int, int] | None:
         """The :func:`file_state` of ``path`` taken before it was read."""
@@ -203,8 +223,8 @@ class ReadAhead:
         """Drop the files not yet read; with ``wait``, let those being read end first."""
         self._waiting.clear()
         self._scanner.release.set()  # a reader waiting for its held scan would never end
-        self._executor.shutdown(wait=wait, cancel_futures=True)
-        self._scanner.shutdown(wait=wait, cancel_futures=True)
+        self._readers.shutdown(wait)
+        self._scanner.shutdown(wait)
 
     def __enter__(self) -> ReadAhead:
         return self
@@ -213,7 +233,7 @@ class ReadAhead:
         self.close()
 
 
-class _HeldScans(ThreadPoolExecutor):
+class _HeldScans(Workers):
     """The scan thread, holding its scans back until the caller first waits for a workbook.
 
     A scan unpacks a whole sheet again (15 ms for a 30,000-row one). Started beside the first
@@ -222,20 +242,20 @@ class _HeldScans(ThreadPoolExecutor):
     """
 
     def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="statecollect-scan")
+        super().__init__(1, "statecollect-scan")
         self.release = threading.Event()
 
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        return super().submit(self._when_released, fn, *args, **kwargs)
+    def submit(self, call: Callable[[], Any], when_done: Callable[[Outcome], None] | None = None) -> Outcome:
+        return super().submit(partial(self._when_released, call), when_done)
 
-    def _when_released(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _when_released(self, call: Callable[[], Any]) -> Any:
         # held for a while, never for good: a reading nobody iterates or closes must still let the process end
         self.release.wait(_SCAN_HELD_AT_MOST)
-        return fn(*args, **kwargs)
+        return call()
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self.release.set()  # a held scan must not keep the pool from ending
-        super().shutdown(wait, cancel_futures=cancel_futures)
+    def shutdown(self, wait: bool = True) -> None:
+        self.release.set()  # a held scan must not keep the threads from ending
+        super().shutdown(wait)
 
 
 @contextmanager
@@ -268,7 +288,7 @@ def cyclic_gc_running() -> Iterator[None]:
             gc.disable()
 
 
-def _trim_then_read(path: Path, skip: Collection[str], scanner: Executor) -> list[SheetValues]:
+def _trim_then_read(path: Path, skip: Collection[str], scanner: Workers) -> list[SheetValues]:
     """:func:`read_sheets` on a worker thread, after handing back what earlier reads freed."""
     release_freed_memory()
     return read_sheets(path, skip, scanner)
