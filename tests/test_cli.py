@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,24 @@ def test_a_damaged_master_says_merge_rebuilds_it(school: Path, command: tuple[st
     assert ended.value.code == 2
     assert "总表" in said and "statecollect merge" in said and "Traceback" not in said
     assert master.read_bytes() == damaged  # left as it was
+
+
+def test_progress_is_shown_only_where_someone_can_see_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from statecollect import cli, render
+
+    shown: list[str] = []
+
+    @contextmanager
+    def progress_bar(description: str) -> Iterator[Callable[[str], None]]:
+        yield lambda item: shown.append(f"{description}：{item}")
+
+    monkeypatch.setattr(render, "progress_bar", progress_bar)
+    for terminal in (False, True):
+        monkeypatch.setattr(cli, "console", lambda stderr=False, terminal=terminal: Console(file=io.StringIO(), force_terminal=terminal))
+        with cli.progress("校验") as advance:
+            advance("学生处.xlsx")
+    assert shown == ["校验：学生处.xlsx"]  # a pipe or a file: nothing to draw for

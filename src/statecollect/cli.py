@@ -57,7 +57,11 @@ def console(stderr: bool = False) -> "Console":
 
 @contextmanager
 def progress(description: str) -> Iterator[Callable[[str], None]]:
-    """A progress display that starts with the first item of work, not before."""
+    """A progress display that starts with the first item of work, not before; none where nobody could
+    see it (output sent to a file or a pipe, as scripts do): a display there would only cost time."""
+    if not console(stderr=True).is_terminal:
+        yield lambda item: None
+        return
     with ExitStack() as stack:
         shown: list[Callable[[str], None]] = []
 
@@ -167,6 +171,8 @@ def validate_command(
     """校验交回的填报表：结构、每个单元格、表内与跨表规则；为每个文件生成标注了问题的反馈副本。退出码：0 无错误，1 有错误，2 用法错误或没有可读文件。"""
     from statecollect.validate import validate
 
+    if output is OutputFormat.TABLE:
+        import statecollect.render  # noqa: F401 - while the workbooks are parsed, not after the checks
     with progress("校验") as advance:
         report = validate(list(paths or []), root=directory, year=year, write_feedback=not no_feedback,
                           feedback_dir=feedback, progress=advance)
