@@ -1,12 +1,22 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from statecollect.errors import UserError
-from statecollect.safety import FileKind, UnsafeFile, ZipLimits, ensure_safe_xml, inspect_file, safe_element_tree
+from statecollect.safety import (
+    BrokenZip,
+    FileKind,
+    UnsafeFile,
+    ZipLimits,
+    ensure_safe_xml,
+    inspect_file,
+    safe_element_tree,
+    zip_entries,
+)
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -118,3 +128,68 @@ def test_a_one_byte_marker_needs_no_seam() -> None:
     slices = [b"ab"] * 3000 + [b"!"]
     assert found_in_slices(slices, 0, lambda data: b"!" in data)
     assert not found_in_slices(slices[:-1], 0, lambda data: b"!" in data)
+
+
+def _archive(path: Path, *, comment: bytes = b"", zip64: bool = False, stub: bytes = b"") -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.comment = comment
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("[Content_Types].xml", "x" * 5000)
+        with archive.open("xl/worksheets/表1.xml", "w", force_zip64=zip64) as member:
+            member.write(b"<row/>" * 20000)
+    if stub:  # a self-extracting archive: bytes before the zip, every offset left as it was
+        path.write_bytes(stub + path.read_bytes())
+    return path
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"comment": "备注".encode() * 30}, {"zip64": True}, {"stub": b"MZ" + b"\x00" * 3000},
+     {"zip64": True, "stub": b"#!/bin/sh\n", "comment": b"x" * 70}],
+    ids=["plain", "comment", "zip64", "stub", "all"],
+)
+def test_the_central_directory_is_read_as_zipfile_reads_it(tmp_path: Path, options: dict) -> None:
+    path = _archive(tmp_path / "a.xlsx", **options)
+    with zipfile.ZipFile(path) as archive:
+        expected = [(info.filename.encode(), info.file_size, info.compress_size) for info in archive.infolist()]
+    assert zip_entries(path) == expected
+    if "stub" not in options:  # a file that starts otherwise is no workbook, whatever follows
+        assert inspect_file(path) is FileKind.XLSX
+
+
+def test_an_entry_marked_zip64_reads_its_sizes_from_the_extra_field(tmp_path: Path) -> None:
+    path = _archive(tmp_path / "a.xlsx", zip64=True)
+    data = path.read_bytes()
+    assert b"\x01\x00\x10\x00" in data  # the zip64 extra field, 16 bytes: both sizes
+    [(_, size, packed)] = [entry for entry in zip_entries(path) if entry[0].endswith("表1.xml".encode())]
+    assert size == 6 * 20000 and 0 < packed < size
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-10],  # the end record cut short
+        lambda data: data[: data.rfind(b"PK\x01\x02")] + b"XX" + data[data.rfind(b"PK\x01\x02") + 2:],  # an entry's magic
+        lambda data: data.replace(b"PK\x05\x06", b"PK\x05\x07"),  # no end record at all
+        lambda data: data[:20] + data[data.find(b"PK\x01\x02") + 40:],  # bytes missing before the directory
+    ],
+    ids=["cut", "entry", "no-end", "shifted"],
+)
+def test_a_damaged_central_directory_is_a_broken_file(tmp_path: Path, damage: Callable[[bytes], bytes]) -> None:
+    path = _archive(tmp_path / "a.xlsx")
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(BrokenZip):
+        zip_entries(path)
+    with pytest.raises(UnsafeFile, match="已损坏"):
+        inspect_file(path)
+
+
+def test_a_size_marked_zip64_without_the_field_counts_as_4_gib(tmp_path: Path) -> None:
+    path = _archive(tmp_path / "a.xlsx")
+    data = bytearray(path.read_bytes())
+    entry = data.rfind(b"PK\x01\x02")
+    data[entry + 24:entry + 28] = b"\xff\xff\xff\xff"  # the last entry's unpacked size
+    path.write_bytes(bytes(data))
+    assert zip_entries(path)[-1][1] == 0xFFFFFFFF
+    with pytest.raises(UnsafeFile, match="压缩炸弹"):
+        inspect_file(path)

@@ -18,7 +18,6 @@ import gc
 import re
 import struct
 import threading
-import zipfile
 import zlib
 from collections import deque
 from functools import partial
@@ -38,6 +37,7 @@ from statecollect.workers import Outcome, Workers
 
 TYPE_CHECKING = False  # typing itself is not imported on the way to the first parse
 if TYPE_CHECKING:
+    import zipfile
     from typing import Any
 
     from statecollect.schema import Table
@@ -364,6 +364,8 @@ def _merged(sheet: Any) -> list[tuple[int, int, int, int]]:
 
 def _scan_structure(path: Path, skip: Collection[str] = ()) -> dict[str, tuple[frozenset[int], frozenset[int], tuple[str, ...]]]:
     """Hidden rows and columns and value-less formulas per sheet but those in ``skip``, by a byte scan first."""
+    import zipfile  # here, on the scan thread: the first parse does not wait for it (see safety.zip_entries)
+
     found: dict[str, tuple[frozenset[int], frozenset[int], tuple[str, ...]]] = {}
     with zipfile.ZipFile(path) as archive:
         for name, member in _sheet_members(archive).items():
@@ -390,6 +392,8 @@ def _unpacked(archive: zipfile.ZipFile, member: str) -> Iterator[bytes]:
     (a 30,000-row sheet: 28 ms against 10): the scan only looks for markers, and calamine has
     read the values. Members stored otherwise than deflated go through zipfile.
     """
+    import zipfile
+
     info = archive.getinfo(member)
     if info.compress_type != zipfile.ZIP_DEFLATED or archive.fp is None:
         with archive.open(member) as stream:
