@@ -130,11 +130,14 @@ def test_a_head_start_that_typer_then_refuses_is_dropped(school: Path, monkeypat
 
 def test_the_way_to_the_first_parse_imports_nothing_heavy(school: Path) -> None:
     # every module imported before the head start is time taken before the first parse begins
-    code = ("import sys; from statecollect import batch_files, launch\n"
+    # the reader threads' own way too (the safety check), taken here so that it is over when modules are listed
+    code = ("import sys; from pathlib import Path; from statecollect import batch_files, launch, safety, workbook_read\n"
+            "workbook_read._SCAN_HELD_AT_MOST = 60\n"  # the scan, which imports zipfile, waits for validate
             f"launch._prepare_validate(['--dir', {str(school)!r}])\n"
             "assert batch_files._started is not None\n"
+            f"assert [safety.inspect_file(path) for path in Path({str(school)!r}, '回收').glob('*.xlsx')]\n"
             "print(sorted(name for name in sys.modules if name.split('.')[0] in "
-            "{'dataclasses', 'typing', 'concurrent', 'logging', 'pydantic', 'typer', 'rich', 'yaml', 'openpyxl'} "
+            "{'dataclasses', 'typing', 'concurrent', 'logging', 'zipfile', 'pydantic', 'typer', 'rich', 'yaml', 'openpyxl'} "
             "or name == 'statecollect.findings'))\n"
             "batch_files.stop_reading()")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -69,6 +71,8 @@ def test_too_many_entries_and_a_zip_that_is_not_a_workbook(tmp_path: Path) -> No
             archive.writestr(f"f{index}.txt", "x")
     with pytest.raises(UnsafeFile, match="内部文件"):
         inspect_file(path, ZipLimits(max_entries=10))
+    assert len(zip_entries(path, at_most=10)) == 11  # a directory of millions is not listed whole to be refused
+    assert len(zip_entries(path)) == 20
     with pytest.raises(UnsafeFile, match="不是 Excel 工作簿"):
         inspect_file(path)
 
@@ -131,38 +135,62 @@ def test_a_one_byte_marker_needs_no_seam() -> None:
 
 
 def _archive(path: Path, *, comment: bytes = b"", zip64: bool = False, stub: bytes = b"") -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    # zipfile writes zip64 records only past 4 GiB or 65,535 members: lowered limits make them here
+    limits = {"ZIP64_LIMIT": 100, "ZIP_FILECOUNT_LIMIT": 1} if zip64 else {"ZIP64_LIMIT": zipfile.ZIP64_LIMIT}
+    with mock.patch.multiple(zipfile, **limits), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.comment = comment
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("[Content_Types].xml", "x" * 5000)
-        with archive.open("xl/worksheets/表1.xml", "w", force_zip64=zip64) as member:
-            member.write(b"<row/>" * 20000)
+        archive.writestr("xl/worksheets/表1.xml", b"<row/>" * 20000)
     if stub:  # a self-extracting archive: bytes before the zip, every offset left as it was
         path.write_bytes(stub + path.read_bytes())
     return path
 
 
-@pytest.mark.parametrize(
-    "options",
-    [{}, {"comment": "备注".encode() * 30}, {"zip64": True}, {"stub": b"MZ" + b"\x00" * 3000},
-     {"zip64": True, "stub": b"#!/bin/sh\n", "comment": b"x" * 70}],
-    ids=["plain", "comment", "zip64", "stub", "all"],
-)
-def test_the_central_directory_is_read_as_zipfile_reads_it(tmp_path: Path, options: dict) -> None:
-    path = _archive(tmp_path / "a.xlsx", **options)
+@pytest.mark.parametrize("zip64", [False, True], ids=["zip32", "zip64"])
+@pytest.mark.parametrize("comment", [b"", "备注".encode() * 30, b"x" * 65535], ids=["no-comment", "comment", "longest-comment"])
+@pytest.mark.parametrize("stub", [b"", b"MZ" + b"\x00" * 3000], ids=["archive", "self-extracting"])
+def test_the_central_directory_is_read_as_zipfile_reads_it(tmp_path: Path, zip64: bool, comment: bytes, stub: bytes) -> None:
+    path = _archive(tmp_path / "a.xlsx", comment=comment, zip64=zip64, stub=stub)
+    assert (b"PK\x06\x06" in path.read_bytes()) is zip64  # the zip64 end record
     with zipfile.ZipFile(path) as archive:
         expected = [(info.filename.encode(), info.file_size, info.compress_size) for info in archive.infolist()]
     assert zip_entries(path) == expected
-    if "stub" not in options:  # a file that starts otherwise is no workbook, whatever follows
+    if not stub:  # a file that starts otherwise is no workbook, whatever follows
         assert inspect_file(path) is FileKind.XLSX
 
 
-def test_an_entry_marked_zip64_reads_its_sizes_from_the_extra_field(tmp_path: Path) -> None:
+def test_sizes_too_large_for_32_bits_are_read_from_the_zip64_field(tmp_path: Path) -> None:
     path = _archive(tmp_path / "a.xlsx", zip64=True)
     data = path.read_bytes()
-    assert b"\x01\x00\x10\x00" in data  # the zip64 extra field, 16 bytes: both sizes
-    [(_, size, packed)] = [entry for entry in zip_entries(path) if entry[0].endswith("表1.xml".encode())]
-    assert size == 6 * 20000 and 0 < packed < size
+    assert b"\xff\xff\xff\xff\xff\xff\xff\xff" in data[data.find(b"PK\x01\x02"):]  # both 32-bit sizes of an entry given up
+    assert ("xl/worksheets/表1.xml".encode(), 6 * 20000) in [(name, size) for name, size, _ in zip_entries(path)]
+
+
+def _entry(name: bytes, size: int, packed: int, extra: bytes = b"", comment: bytes = b"") -> bytes:
+    return struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0, 20, 0, 0, 8, 0, 0, 0, packed, size, len(name), len(extra),
+                       len(comment), 0, 0, 0, 0) + name + extra + comment
+
+
+@pytest.mark.parametrize("comment_length", [100, 65530])
+def test_a_zip64_directory_behind_a_harmless_one_is_the_one_judged(tmp_path: Path, comment_length: int) -> None:
+    # two directories: the 32-bit end record names a harmless one, the zip64 end record (which
+    # zipfile and calamine's reader follow) three members of 400 MB packed into 1 MB each
+    start = b"PK\x03\x04" + b"\x00" * 200
+    bomb = b"".join(_entry(b"xl/worksheets/sheet%d.xml" % n, 400 << 20, 1 << 20) for n in range(3))
+    bomb += _entry(b"xl/workbook.xml", 10, 10)
+    harmless_at = len(start)
+    bomb_at = harmless_at + 46 + len(b"xl/workbook.xml") + 4  # inside the harmless entry's extra field
+    zip64_end = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, 4, 4, len(bomb), bomb_at)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, bomb_at + len(bomb), 1)
+    harmless = _entry(b"xl/workbook.xml", 10, 10, struct.pack("<2H", 0xCAFE, len(bomb)) + bomb, zip64_end + locator)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(harmless), harmless_at, comment_length)
+    path = write(tmp_path / "hidden.xlsx", start + harmless + end + b"x" * comment_length)
+    with zipfile.ZipFile(path) as archive:
+        assert [info.file_size for info in archive.infolist()] == [400 << 20] * 3 + [10]
+    assert [size for _, size, _ in zip_entries(path)] == [400 << 20] * 3 + [10]
+    with pytest.raises(UnsafeFile, match="压缩炸弹"):
+        inspect_file(path)
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def test_read_ahead_yields_every_file_once_with_its_position_and_own_outcome(tmp
         for index, path, sheets in reading:
             assert path == paths[index]
             try:
-                outcomes[index] = sheets.result()[0].rows()[0][0]
+                outcomes[index] = sheets()[0].rows()[0][0]
             except UserError as error:
                 outcomes[index] = type(error).__name__
     assert outcomes == {0: "文件0", 1: "文件1", 2: "UnsafeFile", 3: "文件3", 4: "文件4"}
@@ -96,7 +96,7 @@ def test_beside_a_large_file_only_small_ones_are_read(tmp_path: Path, monkeypatc
     real = workbook_read.read_sheets
     monkeypatch.setattr(workbook_read, "read_sheets", lambda path, *more: started.append(path.name) or real(path, *more))
     with ReadAhead(paths, workers=1, window=4) as reading:
-        assert [sheets.result()[0].rows()[0][0] for _, _, sheets in reading] == started
+        assert [sheets()[0].rows()[0][0] for _, _, sheets in reading] == started
     # the second large file waits for the first; the small ones go beside it, smallest first
     assert started == ["big.xlsx", "a.xlsx", "c.xlsx", "b.xlsx", "second.xlsx"]
 
@@ -144,7 +144,7 @@ def test_read_ahead_stops_reading_when_left_early(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(workbook_read, "release_freed_memory", lambda: None)
     with ReadAhead(paths, workers=1, window=3) as reading:
         _, first_path, first = next(iter(reading))
-        assert first_path in paths and first.result()[0].rows() == [["x"]]
+        assert first_path in paths and first()[0].rows() == [["x"]]
         first_handed_over.set()
     # the one read under way when the caller left finishes; the files waiting in the window are dropped
     assert len(asked) == 2
@@ -160,7 +160,7 @@ def test_scans_wait_until_the_caller_waits_for_a_workbook(tmp_path: Path, monkey
     with ReadAhead([path]) as reading:
         assert not scanned.wait(0.3)  # parsed by now, and held: a scan let go would have run within milliseconds
         [(_, _, sheets)] = list(reading)
-        assert scanned.is_set() and sheets.result()[0].rows() == [["x"]]
+        assert scanned.is_set() and sheets()[0].rows() == [["x"]]
 
 
 def test_a_read_ahead_closed_unread_does_not_wait_for_its_held_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -99,3 +101,50 @@ def test_a_result_not_ready_in_time_says_so() -> None:
         outcome.result(timeout=0.01)
     let_go.set()
     workers.shutdown()
+
+
+def test_a_failed_call_leaves_nothing_behind_without_the_cycle_collector() -> None:
+    # validate runs with the collector off: the error's traceback must not keep the outcome, and with
+    # it the failed read's values, alive
+    class Values:
+        pass
+
+    kept: list[weakref.ref[Values]] = []
+
+    def fail() -> None:
+        values = Values()
+        kept.append(weakref.ref(values))
+        raise ValueError("坏文件")
+
+    gc.disable()
+    try:
+        workers = Workers(1, "test")
+        outcome = workers.submit(fail)
+        with pytest.raises(ValueError):
+            outcome.result(timeout=10)
+        workers.shutdown()
+        del outcome
+        assert kept[0]() is None
+    finally:
+        gc.enable()
+
+
+def test_a_thread_whose_callback_fails_makes_way_for_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda failure: failures.append(failure.exc_value))
+
+    def fail(outcome: Outcome) -> None:
+        raise RuntimeError("callback")
+
+    workers = Workers(1, "test")
+    workers.submit(lambda: 1, fail).result(timeout=10)
+    deadline = time.monotonic() + 10
+    while not failures and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert workers.submit(lambda: "next").result(timeout=10) == "next"
+    assert [type(failure) for failure in failures] == [RuntimeError]
+
+
+def test_a_pool_needs_a_thread() -> None:
+    with pytest.raises(ValueError):
+        Workers(0, "test")

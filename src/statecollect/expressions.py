@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -135,25 +135,18 @@ Node = Literal | FieldRef | StatVar | ListLit | Unary | Binary | Call
 
 # --------------------------------------------------------------------------- tokens
 
-
-@cache
-def _token_pattern() -> re.Pattern[str]:
-    """The tokens' pattern, compiled when an expression is first read (4 ms): checks that come from
-    the schema cache are parsed already, and validate never needs it."""
-    return re.compile(
-        r"""
-        (?P<space>\s+)
-      | (?P<number>\d+(?:\.\d+)?)
-      | (?P<string>'[^']*'|"[^"]*"|“[^”]*”)
-      | (?P<quoted>`[^`]+`)
-      | (?P<stat>\$[A-Za-z_]+)
-      | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,|\.)
-      | (?P<name>[A-Za-z_\u3400-\u9fff\uf900-\ufaff][A-Za-z0-9_\u3400-\u9fff\uf900-\ufaff]*)
-        """,
-        re.VERBOSE,
-    )
-
-
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<string>'[^']*'|"[^"]*"|“[^”]*”)
+  | (?P<quoted>`[^`]+`)
+  | (?P<stat>\$[A-Za-z_]+)
+  | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,|\.)
+  | (?P<name>[A-Za-z_\u3400-\u9fff\uf900-\ufaff][A-Za-z0-9_\u3400-\u9fff\uf900-\ufaff]*)
+    """,
+    re.VERBOSE,
+)
 _KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false"})
 
 
@@ -168,7 +161,7 @@ def _tokenize(source: str) -> list[_Tok]:
     tokens: list[_Tok] = []
     pos = 0
     while pos < len(source):
-        match = _token_pattern().match(source, pos)
+        match = _TOKEN.match(source, pos)
         if match is None:
             raise ExpressionError(f"无法识别的字符 “{source[pos]}”（第 {pos + 1} 个字符）")
         kind = match.lastgroup or ""

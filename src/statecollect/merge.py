@@ -150,7 +150,7 @@ def _read_submissions(context: ValidationContext, ledger: Ledger, submissions: l
         for index, path, sheets in reading:
             if progress:
                 progress(submissions[index].file_name)
-            files[submissions[index].id] = FileChecker(context, path).run(sheets.result)
+            files[submissions[index].id] = FileChecker(context, path).run(sheets)
     return files
 
 

@@ -16,6 +16,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
 
@@ -101,7 +102,7 @@ def _missing_safe_xml() -> UserError:
     return UserError("安全组件 defusedxml 未安装，为防范恶意文件，已停止读取", "请重新安装：pip install defusedxml")
 
 
-def inspect_file(path: Path, limits: ZipLimits = ZipLimits()) -> FileKind:
+def inspect_file(path: Path, limits: ZipLimits | None = None) -> FileKind:
     """What ``path`` is, judged by its leading bytes (not its name); raise :class:`UnsafeFile` if unusable."""
     try:
         with path.open("rb") as handle:
@@ -113,7 +114,7 @@ def inspect_file(path: Path, limits: ZipLimits = ZipLimits()) -> FileKind:
     if not head:
         raise UnsafeFile(f"{path.name} 是空文件（0 字节）", "请重新保存或重新发送该文件")
     if head.startswith(_ZIP_MAGIC):
-        _check_zip(path, limits)
+        _check_zip(path, limits or ZipLimits())
         return FileKind.XLSX
     if head.startswith(_OLE_MAGIC):
         if _holds(path, _ENCRYPTED_STREAM):
@@ -169,11 +170,11 @@ def _mostly_text(head: bytes) -> bool:
 
 def _check_zip(path: Path, limits: ZipLimits) -> None:
     try:
-        entries = zip_entries(path)
+        entries = zip_entries(path, at_most=limits.max_entries)
     except BrokenZip:
         raise UnsafeFile(f"{path.name} 已损坏（压缩包结构不完整）", "请重新保存或重新发送该文件") from None
     if len(entries) > limits.max_entries:
-        raise UnsafeFile(f"{path.name} 含 {len(entries)} 个内部文件，超出正常工作簿，已拒绝读取", "请在 Excel/WPS 中另存为新文件后再交回")
+        raise UnsafeFile(f"{path.name} 含超过 {limits.max_entries} 个内部文件，超出正常工作簿，已拒绝读取", "请在 Excel/WPS 中另存为新文件后再交回")
     total = 0
     for _, file_size, compress_size in entries:
         total += file_size
@@ -190,17 +191,19 @@ class BrokenZip(Exception):
     """A zip archive whose central directory cannot be read."""
 
 
-def zip_entries(path: Path) -> list[tuple[bytes, int, int]]:
+def zip_entries(path: Path, at_most: int | None = None) -> list[tuple[bytes, int, int]]:
     """The name (as stored), unpacked size and packed size of every member of a zip archive, read
     from its central directory as zipfile reads them: the sizes a reader of the members relies on.
 
     zipfile itself is not imported for this: with shutil, bz2 and lzma it took 7 ms before the
-    first workbook could begin to parse, and the check needs nothing else from it.
+    first workbook could begin to parse, and the check needs nothing else from it. With
+    ``at_most``, no more than one entry beyond it is read: a directory of millions is refused
+    without being listed.
     """
     try:
         with path.open("rb") as handle:
             directory = _central_directory(handle)
-        return list(_directory_entries(directory))
+        return list(islice(_directory_entries(directory), None if at_most is None else at_most + 1))
     except (OSError, struct.error) as error:
         raise BrokenZip(str(error)) from None
 
@@ -219,9 +222,13 @@ def _central_directory(handle: BinaryIO) -> bytes:
         raise BrokenZip("no end of central directory record")
     *_, directory_size, directory_offset, _ = _END.unpack_from(tail, at)
     end = start + at
-    locator = at - _END64_LOCATOR.size
-    if locator >= 0 and tail.startswith(_END64_LOCATOR_MAGIC, locator):
-        end, directory_size, directory_offset = _zip64_end(handle, start + locator)
+    # read from the file, not the tail: behind a comment of 64 KiB the locator lies before the tail,
+    # and an archive whose two end records describe two directories must be judged by the zip64 one
+    locator = end - _END64_LOCATOR.size
+    if locator >= 0:
+        handle.seek(locator)
+        if handle.read(len(_END64_LOCATOR_MAGIC)) == _END64_LOCATOR_MAGIC:
+            end, directory_size, directory_offset = _zip64_end(handle, locator)
     directory_start = end - directory_size
     if directory_start < 0 or directory_offset > directory_start:
         raise BrokenZip("the central directory lies outside the file")

@@ -100,7 +100,7 @@ def validate(
         for index, path, sheets in files:
             if progress:
                 progress(path.name)
-            checked[index] = FileChecker(context, path).run(sheets.result)
+            checked[index] = FileChecker(context, path).run(sheets)
             checked[index].state = files.state_when_read(path)
         report = ValidationReport(context.year, [checked[index] for index in sorted(checked)])
         _run_batch_checks(context, report)

@@ -33,7 +33,7 @@ from python_calamine import CalamineWorkbook
 from statecollect.allocator import map_large_blocks, release_freed_memory
 from statecollect.errors import UserError
 from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_slices, inspect_file, safe_element_tree
-from statecollect.workers import Outcome, Workers
+from statecollect.workers import Cancelled, Outcome, Workers
 
 TYPE_CHECKING = False  # typing itself is not imported on the way to the first parse
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Workers | None 
                 uncached_formulas=formulas,
             ))
         return sheets
-    except UserError:
+    except (UserError, Cancelled):  # a scan dropped as the reading closes says nothing about the file
         raise
     except Exception as exc:
         raise ReadError(f"无法读取 {path.name}：文件已损坏或格式不受支持（{type(exc).__name__}）",
@@ -145,8 +145,8 @@ class ReadAhead:
     """Reads workbooks on worker threads, at most ``window`` files ahead of the caller.
 
     The largest files are read first, and iterating yields each file as soon as it has been
-    read — its position among ``paths``, the path, and the :class:`Outcome` of its reading, whose
-    ``result()`` gives its sheets or raises the file's :class:`UserError` — so that the caller
+    read — its position among ``paths``, the path, and a function that gives its sheets or raises
+    the file's :class:`UserError` — so that the caller
     checks small files while a large one is still being parsed. Used as a context manager,
     so that files not yet read are dropped when the caller stops early. The scans wait until
     the caller first iterates (see :class:`_HeldScans`): a reading that is neither iterated
@@ -200,13 +200,13 @@ class ReadAhead:
             return self._waiting.pop()
         return None
 
-    def __iter__(self) -> Iterator[tuple[int, Path, Outcome]]:
+    def __iter__(self) -> Iterator[tuple[int, Path, Callable[[], list[SheetValues]]]]:
         self._scanner.release.set()  # the caller waits from here on: its core is free for the scans
         while self._pending:
             for outcome in sorted(self._wait_for_ended(), key=lambda item: self._pending[item][0]):
                 index, path, _ = self._pending.pop(outcome)
                 self._fill()
-                yield index, path, outcome
+                yield index, path, outcome.result
 
     def _wait_for_ended(self) -> list[Outcome]:
         """The readings ended since last asked, once there is at least one."""

@@ -42,20 +42,29 @@ class Outcome:
         """The call's return value, once it has ended; what it raised is raised here."""
         if not self._done.wait(timeout):
             raise TimeoutError("the call has not ended")
-        if self._error is not None:
+        if self._error is None:
+            return self._value
+        try:
             raise self._error
-        return self._value
+        finally:
+            # the error's traceback now holds this frame, which holds the outcome, which holds the
+            # error: with the cycle collector off (validate) none of them, nor the failed read's
+            # frames, would ever be freed
+            self = None  # type: ignore[assignment]  # noqa: PLW0642
 
     def run(self, call: Callable[[], Any]) -> None:
+        """Run ``call`` and keep what it returns or raises; ``when_done`` must not raise."""
         try:
             self._value = call()
         except BaseException as error:  # noqa: BLE001 - handed to whoever asks for the result, as concurrent.futures does
             self._error = error
         self._end()
+        self = None  # type: ignore[assignment]  # noqa: PLW0642 - as in result(): the traceback holds this frame
 
-    def cancel(self) -> None:
-        self._error = Cancelled()
-        self._end()
+    def _cancel(self) -> None:
+        if not self._done.is_set():
+            self._error = Cancelled()
+            self._end()
 
     def _end(self) -> None:
         self._done.set()
@@ -67,11 +76,14 @@ class Workers:
     """Up to ``count`` threads running submitted calls in the order given."""
 
     def __init__(self, count: int, name: str) -> None:
+        if count < 1:
+            raise ValueError("at least one thread is needed")
         self._count = count
         self._name = name
         self._lock = threading.Lock()
         self._waiting: deque[tuple[Outcome, Callable[[], Any]]] = deque()
         self._threads: list[threading.Thread] = []
+        self._started = 0
         self._closed = False
 
     @property
@@ -86,9 +98,10 @@ class Workers:
                 raise RuntimeError("the workers have been shut down")
             self._waiting.append((outcome, call))
             if len(self._threads) < self._count:
-                thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}")
-                self._threads.append(thread)
+                self._started += 1
+                thread = threading.Thread(target=self._work, name=f"{self._name}-{self._started}")
                 thread.start()
+                self._threads.append(thread)
         return outcome
 
     def shutdown(self, wait: bool = True) -> None:
@@ -100,7 +113,7 @@ class Workers:
             self._waiting.clear()
             running = list(self._threads)
         for outcome, _ in dropped:
-            outcome.cancel()
+            outcome._cancel()
         if wait:
             current = threading.current_thread()
             for thread in running:
@@ -108,10 +121,20 @@ class Workers:
                     thread.join()
 
     def _work(self) -> None:
-        while True:
-            with self._lock:
-                if not self._waiting:
-                    self._threads.remove(threading.current_thread())
-                    return
-                outcome, call = self._waiting.popleft()
-            outcome.run(call)
+        me = threading.current_thread()
+        try:
+            while True:
+                with self._lock:
+                    if not self._waiting:
+                        # under the lock that submit() counts threads by: a call queued next gets a new thread
+                        self._threads.remove(me)
+                        return
+                    outcome, call = self._waiting.popleft()
+                outcome.run(call)
+                # a failed call's traceback keeps run()'s frame, whose caller is this frame: it must not
+                # hold the outcome either (concurrent.futures does the same)
+                del outcome, call
+        except BaseException:
+            with self._lock:  # a when_done that raised: the thread must not stay counted
+                self._threads.remove(me)
+            raise
