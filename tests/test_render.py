@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from statecollect.catalogue import load_catalogue
-from statecollect.render import merge_summary, schema_listing, status_summary, table_description, validation_summary
+from statecollect.render import (
+    merge_summary,
+    prepare_validation_summary,
+    schema_listing,
+    status_summary,
+    table_description,
+    validation_summary,
+)
 
 
 def rendered(renderable: object) -> str:
@@ -61,3 +70,10 @@ def test_the_summary_of_a_batch_with_errors_shows_where_what_and_how(demo_dir: P
     first = next(finding for finding in result["findings"] if finding["severity"] == "error" and finding["cell"])
     assert f"› {first['cell']}" in text and first["message"] in text.replace("\n", "")
     assert "请把反馈副本发回各部门修改后重新交回" in text
+
+
+def test_preparing_the_summary_shows_nothing_and_loads_what_drawing_chinese_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    sys.modules.pop("rich._emoji_codes", None)
+    prepare_validation_summary()
+    assert capsys.readouterr() == ("", "")
+    assert "rich._emoji_codes" in sys.modules  # loaded now, not when the real summary is drawn

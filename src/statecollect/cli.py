@@ -172,7 +172,9 @@ def validate_command(
     from statecollect.validate import validate
 
     if output is OutputFormat.TABLE:
-        import statecollect.render  # noqa: F401 - while the workbooks are parsed, not after the checks
+        from statecollect.render import prepare_validation_summary
+
+        prepare_validation_summary()  # while the workbooks are parsed (see there)
     with progress("校验") as advance:
         report = validate(list(paths or []), root=directory, year=year, write_feedback=not no_feedback,
                           feedback_dir=feedback, progress=advance)
