@@ -28,10 +28,8 @@ def map_large_blocks() -> None:
 
     Fixing the threshold also stops glibc from raising its thresholds as large blocks are freed.
     A smaller threshold would map the columns of every long table as well, and page faults on
-    fresh mappings cost a large school's validate about 5% of its time. It must come before
-    the first large block is freed, not allocated: every workbook read calls it before it frees
-    its parsed sheets, and :class:`~statecollect.workbook_read.ReadAhead` as its first reads
-    begin. Calling it again changes nothing.
+    fresh mappings cost a large school's validate about 5% of its time. Every workbook read
+    calls it first; calling it again changes nothing.
     """
     libc = _glibc()
     if libc is not None:

@@ -110,6 +110,7 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Workers | None 
     With a ``scanner`` thread at hand the XML scan runs there, beside the parse.
     """
     ensure_safe_xml()
+    map_large_blocks()  # before the first large block is allocated: see statecollect.allocator
     kind = inspect_file(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -118,7 +119,6 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Workers | None 
         # every sheet is parsed before its values become Python objects: parsing needs no
         # interpreter lock, so it runs in full while other threads do Python work
         parsed = [(name, workbook.get_sheet_by_name(name)) for name in workbook.sheet_names if name not in skip]
-        map_large_blocks()  # before a parsed sheet is freed: see statecollect.allocator
         if scanning is not None:
             structure = scanning.result()
         else:
@@ -174,9 +174,6 @@ class ReadAhead:
         self._workers = workers
         self._started = 0
         self._fill()
-        # here, once the first parses have begun: ctypes takes 3 ms to import, and a read needs
-        # the allocator fixed only before it frees its first parsed sheet
-        map_large_blocks()
 
     def _fill(self) -> None:
         while self._waiting and len(self._pending) < self._window:
