@@ -273,3 +273,13 @@ def test_progress_is_shown_only_where_someone_can_see_it(monkeypatch: pytest.Mon
         with cli.progress("校验") as advance:
             advance("学生处.xlsx")
     assert shown == ["校验：学生处.xlsx"]  # a pipe or a file: nothing to draw for
+
+
+def test_the_commands_annotations_are_objects_not_strings() -> None:
+    # typer reads every command's annotations as the program starts: as strings they were compiled each time
+    import inspect
+
+    from statecollect import cli
+
+    annotations = inspect.get_annotations(cli.validate_command)
+    assert annotations and not any(isinstance(annotation, str) for annotation in annotations.values())

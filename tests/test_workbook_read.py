@@ -425,3 +425,20 @@ def test_a_row_of_spaces_between_data_rows_is_no_row_as_below_them() -> None:
     numbers_first = sheet([1.0, "a"], [" ", ""], [2.0, "b"], ["", "c"])  # numbers: the column is looked at value by value
     assert data_columns(numbers_first, 1, [0, 1]) == ([2, 4, 5], [[1.0, 2.0, ""], ["a", "b", "c"]])
     assert data_columns(sheet(["甲", "01"], ["乙", "02"]), 1, [1, 2]) == (range(2, 4), [["01", "02"], ["", ""]])
+
+
+def test_a_reading_stopped_early_is_freed_without_the_cycle_collector(tmp_path: Path) -> None:
+    # validate and merge run with the collector off: a reading and its parsed sheets must not hold each other
+    import weakref
+
+    paths = [_sheet_with_rows(tmp_path / f"{index}.xlsx", [["x"]]) for index in range(4)]
+    gc.disable()
+    try:
+        reading = ReadAhead(paths, workers=1, window=4)
+        next(iter(reading))
+        reading.close()
+        gone = weakref.ref(reading)
+        del reading
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -26,6 +26,7 @@ __all__ = [
     "generate_summary",
     "init_summary",
     "merge_summary",
+    "prepare_validation_summary",
     "progress_bar",
     "schema_check_summary",
     "schema_listing",
@@ -177,7 +178,7 @@ def validation_summary(result: dict[str, Any]) -> RenderableType:
 
 def prepare_validation_summary() -> None:
     """Draw an empty validation summary into nothing. rich's first drawing of Chinese text loads its
-    emoji and character-width tables (6 ms): validate calls this while the workbooks are parsed,
+    emoji and character-width tables (6 ms): the validate command calls this while the workbooks are parsed,
     so that the summary, the last thing its user waits for, does not pay for them after the checks."""
     empty = {"files": [], "findings": [], "errors": 0, "warnings": 0}
     Console(file=io.StringIO(), highlight=False).print(validation_summary(empty))

@@ -164,7 +164,9 @@ class FileChecker:
         sheet = next((sheet for sheet in self.sheets if sheet.name == META_SHEET), None)
         if sheet is None:
             return None
-        return {cell_text(row[0]): cell_text(row[1]) for row in sheet.rows() if len(row) >= 2 and cell_text(row[0])}
+        if len(sheet.columns) < 2:
+            return {}
+        return {cell_text(key): cell_text(value) for key, value in zip(*sheet.columns[:2]) if cell_text(key)}
 
     def identify(self, meta: dict[str, str] | None) -> list[tuple[Table, str | None]] | None:
         """The tables this file should hold (with their sheet names), or None when it is refused."""
@@ -379,7 +381,7 @@ def _value(sheet: SheetValues, row: int, column: int) -> Any:
 
 def _form_rows(sheet: SheetValues, table: Table, share: float) -> dict[str, int] | None:
     """For a form laid out one field per line: header → 0-based row index of its line."""
-    if not sheet.height or [cell_text(value) for value in sheet.row(0)[:2]] != list(FORM_HEADERS[:2]):
+    if not sheet.height or [cell_text(column[0]) for column in sheet.columns[:2]] != list(FORM_HEADERS[:2]):
         return None
     rows = {cell_text(value): index for index, value in enumerate(sheet.columns[0]) if cell_text(value)}
     found = {field.header: rows[field.header] for field in table.template_fields if field.header in rows}

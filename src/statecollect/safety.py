@@ -26,7 +26,8 @@ TYPE_CHECKING = False  # typing itself is not imported on the way to the first p
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-__all__ = ["BrokenZip", "FileKind", "UnsafeFile", "ZipLimits", "ensure_safe_xml", "inspect_file", "safe_element_tree", "zip_entries"]
+__all__ = ["BrokenZip", "FileKind", "UnsafeFile", "ZipLimits", "ensure_safe_xml", "found_in_slices", "inspect_file",
+           "safe_element_tree", "zip_entries"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -207,6 +207,10 @@ class Field(Model):
 # --------------------------------------------------------------------------- checks
 
 
+# the checks whose condition YAML writes `assert:` (a Python keyword) into the field `assert_`: either name is accepted
+_ALIASED: dict[str, Any] = {**Model.__pydantic_config__, "populate_by_name": True}
+
+
 @model
 class _CheckBase(Model):
     id: Annotated[str, PydanticField(pattern=r"^[A-Z][A-Z0-9_]*\.[a-z0-9_]+$")]
@@ -274,7 +278,7 @@ class RelationCheck(_CheckBase):
     assert_: Annotated[str, PydanticField(alias="assert")]
     fields: tuple[str, ...] = ()
 
-    __pydantic_config__: ClassVar[dict[str, Any]] = {**Model.__pydantic_config__, "populate_by_name": True}
+    __pydantic_config__: ClassVar[dict[str, Any]] = _ALIASED
 
 
 BoundAnchor = Literal["snapshot", "academic_start", "academic_end", "calendar_start", "calendar_end"]
@@ -318,7 +322,7 @@ class AggregateCheck(_CheckBase):
     kind: Literal["aggregate"]
     assert_: Annotated[str, PydanticField(alias="assert")]
 
-    __pydantic_config__: ClassVar[dict[str, Any]] = {**Model.__pydantic_config__, "populate_by_name": True}
+    __pydantic_config__: ClassVar[dict[str, Any]] = _ALIASED
 
 
 Check = UniqueCheck | ReferenceCheck | ExclusionCheck | CodeListCheck | RelationCheck | DateWindowCheck | AggregateCheck

@@ -33,7 +33,7 @@ from python_calamine import CalamineWorkbook
 from statecollect.allocator import map_large_blocks, release_freed_memory
 from statecollect.errors import UserError
 from statecollect.safety import FileKind, UnsafeFile, ensure_safe_xml, found_in_slices, inspect_file, safe_element_tree
-from statecollect.workers import Cancelled, Outcome, Workers
+from statecollect.workers import Outcome, Workers
 
 TYPE_CHECKING = False  # typing itself is not imported on the way to the first parse
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def read_sheets(path: Path, skip: Collection[str] = (), scanner: Workers | None 
                 uncached_formulas=formulas,
             ))
         return sheets
-    except (UserError, Cancelled):  # a scan dropped as the reading closes says nothing about the file
+    except UserError:
         raise
     except Exception as exc:
         raise ReadError(f"无法读取 {path.name}：文件已损坏或格式不受支持（{type(exc).__name__}）",
@@ -213,7 +213,7 @@ class ReadAhead:
         with self._finished:
             self._finished.wait_for(lambda: self._ended)
             ended, self._ended = self._ended, []
-        return [outcome for outcome in ended if outcome in self._pending]
+        return ended
 
     def state_when_read(self, path: Path) -> tuple[int, int] | None:
         """The :func:`file_state` of ``path`` taken before it was read."""
@@ -552,8 +552,6 @@ def data_columns(sheet: SheetValues, start: int, positions: list[int]) -> tuple[
                 if first not in unseen or any(cell_text(column[index]) for column in picked)]
         numbers = [start + 1 + index for index in kept]
         picked = [[column[index] for index in kept] for column in picked]
-    if not numbers:
-        return [], [[] for _ in positions]
     return numbers, picked
 
 

@@ -68,8 +68,11 @@ class Outcome:
 
     def _end(self) -> None:
         self._done.set()
-        if self._when_done is not None:
-            self._when_done(self)
+        # let go of the callback: it is often a method of whoever keeps this outcome, and the two
+        # would hold each other with the cycle collector off
+        when_done, self._when_done = self._when_done, None
+        if when_done is not None:
+            when_done(self)
 
 
 class Workers:

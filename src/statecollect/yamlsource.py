@@ -72,6 +72,7 @@ def validated(model: type[M], data: Any) -> M:
     return adapter.validate_python(data)
 
 
+# a dict, not functools.cache: mypy will not take a class as a cache key (typeshed calls it unhashable)
 _ADAPTERS: dict[type, TypeAdapter[Any]] = {}  # building one takes longer than checking a file
 
 
@@ -134,26 +135,27 @@ def validation_problems(
 def _explain(error: Any) -> str:
     kind = error.get("type", "")
     context = error.get("ctx", {})
+    value = repr(error.get("input"))
     if kind == "missing":
         return "缺少必填项"
-    if kind in {"extra_forbidden", "unexpected_keyword_argument"}:
+    if kind == "unexpected_keyword_argument":
         return "不认识的键（拼写错误？）"
     if kind == "union_tag_invalid":
         return f"未知的校验类型 {context.get('tag')!r}（可用：{context.get('expected_tags', '')}）"
     if kind in {"enum", "literal_error"}:
-        return f"取值 {error.get('input')!r} 不在允许范围内（{context.get('expected', '')}）"
+        return f"取值 {value} 不在允许范围内（{context.get('expected', '')}）"
     if kind == "string_pattern_mismatch":
-        return f"取值 {error.get('input')!r} 格式不对（应匹配 {context.get('pattern', '')}）"
+        return f"取值 {value} 格式不对（应匹配 {context.get('pattern', '')}）"
     if kind.startswith(("date_", "int_", "float_")):
-        return f"取值 {error.get('input')!r} 不是有效的{'日期' if kind.startswith('date') else '数字'}"
-    if kind in {"dataclass_type", "dataclass_args_type", "model_type", "dict_type"}:
-        return f"这里应是若干“键: 值”，而不是 {error.get('input')!r}"
-    if kind in {"list_type", "tuple_type", "set_type", "frozen_set_type"}:
-        return f"这里应是列表（每项一行，以“- ”开头），而不是 {error.get('input')!r}"
+        return f"取值 {value} 不是有效的{'日期' if kind.startswith('date') else '数字'}"
+    if kind in {"dataclass_type", "dict_type"}:
+        return f"这里应是若干“键: 值”，而不是 {value}"
+    if kind == "tuple_type":  # every list of the models is a tuple
+        return f"这里应是列表（每项一行，以“- ”开头），而不是 {value}"
     if kind == "string_type":
-        return f"取值 {error.get('input')!r} 应为文本"
+        return f"取值 {value} 应为文本"
     if kind.startswith("bool_"):
-        return f"取值 {error.get('input')!r} 应为 true 或 false"
-    if kind == "value_error":  # a model's own check: its message, without pydantic's prefix
-        return str(error.get("msg", "")).removeprefix("Value error, ")
-    return f"取值 {error.get('input')!r} 不符合要求（{kind}）"
+        return f"取值 {value} 应为 true 或 false"
+    if kind == "value_error":  # a model's own check: the message it raised
+        return str(context.get("error", error.get("msg", "")))
+    return f"取值 {value} 不符合要求（{kind}）"
