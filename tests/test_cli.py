@@ -283,3 +283,15 @@ def test_the_commands_annotations_are_objects_not_strings() -> None:
 
     annotations = inspect.get_annotations(cli.validate_command)
     assert annotations and not any(isinstance(annotation, str) for annotation in annotations.values())
+
+
+def test_the_program_keeps_validates_report_until_it_ends(school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from statecollect import launch
+    from statecollect.validate import ValidationReport
+
+    kept: list[object] = []
+    monkeypatch.setattr(launch, "_kept", kept)  # as while launch.run() runs the program
+    result = runner.invoke(app, ["validate", "--dir", str(school), "--no-feedback", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [type(value) for value in kept] == [ValidationReport]
+    assert len(kept[0].files) == len(json.loads(result.stdout)["files"])

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,31 @@ def test_a_program_started_without_a_stream_keeps_its_status(monkeypatch: pytest
     monkeypatch.setattr(launch.os, "_exit", ended.append)
     launch.run()
     assert ended == [2]
+
+
+class _Result:
+    """A command's result: weakly referable, unlike a list."""
+
+
+def test_a_result_is_kept_until_the_program_ends_and_no_longer(monkeypatch: pytest.MonkeyPatch) -> None:
+    alive_at_exit: list[bool] = []
+    gone: list[weakref.ref[_Result]] = []
+
+    def command() -> None:
+        result = _Result()
+        gone.append(weakref.ref(result))
+        launch.keep_until_exit(result)
+
+    monkeypatch.setattr(launch, "main", command)
+    monkeypatch.setattr(launch.os, "_exit", lambda status: alive_at_exit.append(gone[0]() is not None))
+    launch.run()
+    assert alive_at_exit == [True]  # not freed value by value as the command returned
+    assert gone[0]() is None  # the process went on here: what was kept is let go
+
+
+def test_outside_the_program_nothing_is_kept() -> None:
+    result = _Result()
+    reference = weakref.ref(result)
+    launch.keep_until_exit(result)
+    del result
+    assert reference() is None  # a test calling the command line again and again must not pile up results

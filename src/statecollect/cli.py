@@ -21,6 +21,7 @@ import typer
 
 from statecollect import __version__
 from statecollect.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UserError
+from statecollect.launch import keep_until_exit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -179,6 +180,7 @@ def validate_command(
         report = validate(list(paths or []), root=directory, year=year, write_feedback=not no_feedback,
                           feedback_dir=feedback, progress=advance)
     emit(output, report.to_dict(), "validation_summary")
+    keep_until_exit(report)
     raise typer.Exit(report.exit_code)
 
 

@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # typing itself is not imported on the way to the first p
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["VALIDATE_FLAGS", "VALIDATE_VALUE_OPTIONS", "main", "run", "validate_arguments"]
+__all__ = ["VALIDATE_FLAGS", "VALIDATE_VALUE_OPTIONS", "keep_until_exit", "main", "run", "validate_arguments"]
 
 _EXIT_UNFLUSHED = 120  # Python's own status when the standard streams cannot be flushed at exit
 
@@ -30,6 +30,9 @@ VALIDATE_VALUE_OPTIONS: dict[str, str | None] = {"--dir": "root", "-d": "root", 
 VALIDATE_FLAGS = frozenset({"--no-feedback"})
 
 
+_kept: list[object] | None = None  # see keep_until_exit; a list only while run() runs
+
+
 def run() -> None:
     """The ``statecollect`` program: :func:`main`, then the process ends without Python's teardown.
 
@@ -38,13 +41,37 @@ def run() -> None:
     the system takes back at once. By then each output has been written whole and closed, the
     ledger closed and the reading threads stopped: only the standard streams are left to flush.
     """
+    global _kept
+    _kept = []
+    try:
+        code = _command_status()
+        if not isinstance(code, int):
+            sys.exit(code)  # a message for Python to print: no command of ours ends that way
+        os._exit(_flushed(code))
+    finally:
+        _kept = None  # reached only where the process goes on (os._exit replaced): nothing outlives the program
+
+
+def keep_until_exit(value: object) -> None:
+    """Keep ``value`` until the program ends, where :func:`run` ends it without Python's teardown.
+
+    A command's result freed as its function returns is freed value by value too: 3 ms for
+    a validated 30,000-row sheet. Elsewhere (a test calling the command line) nothing is kept.
+    """
+    if _kept is not None:
+        _kept.append(value)
+
+
+def _command_status() -> str | int:
     try:
         main()
-        code: str | int | None = EXIT_OK
     except SystemExit as ending:
-        code = EXIT_OK if ending.code is None else ending.code
-    if not isinstance(code, int):
-        sys.exit(code)  # a message for Python to print: no command of ours ends that way
+        return EXIT_OK if ending.code is None else ending.code
+    return EXIT_OK
+
+
+def _flushed(code: int) -> int:
+    """``code``, or Python's own status for output that could not be flushed."""
     for stream in (sys.stdout, sys.stderr):
         if stream is None:  # started with the stream closed
             continue
@@ -52,7 +79,7 @@ def run() -> None:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe or a full disk: the output is incomplete, as Python would say too
             code = code or _EXIT_UNFLUSHED
-    os._exit(code)
+    return code
 
 
 def main() -> None:
