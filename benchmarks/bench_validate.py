@@ -1,8 +1,9 @@
 """Benchmark: `statecollect validate` against a plain calamine read and frictionless-py.
 
-Two cases, each timed as whole processes (median of eleven runs, three with feedback copies; largest
-peak resident memory of each process from the kernel; validate, the read and frictionless take their
-runs in turn, so that a machine slowing down for a while cannot bend their ratios):
+Two cases, each timed as whole processes (median of thirty-one runs, eleven of frictionless, three
+with feedback copies; largest peak resident memory of each process from the kernel; validate, the
+read and frictionless take their runs in turn, so that a machine slowing down for a while cannot
+bend their ratios):
 
 1. a 30,000-row 本科生基本情况 sheet in one department workbook;
 2. the large demo school (32,000 students, 3,200 staff, 10,400 course rows, 40 files).
@@ -14,19 +15,22 @@ with an equivalent Table Schema (types, required, enums, lengths, bounds, primar
     .venv/bin/pip install -e '.[bench]' && .venv/bin/python benchmarks/bench_validate.py
 
 Targets (issue 4): validate <= 1.5x the calamine read, >= 8x faster than frictionless,
-peak memory <= 2x the read's.
+peak memory <= 2x the read's. Beside the medians it prints the middle half of the round-by-round
+ratios, and how much two threads at once slowed each other before and after (validate parses on
+one core while it loads on the other; the read uses one): a busy machine shows there.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
-from timing import compile_package, measure, measure_together, statecollect
+from timing import compile_package, core_contention, measure, measure_together, statecollect
 
 from statecollect.catalogue import load_catalogue
 from statecollect.checks import Engine
@@ -40,7 +44,8 @@ from statecollect.workbook_layout import sheet_title
 
 HERE = Path(__file__).resolve().parent
 MAIN_TABLES = ("BKSJBQK", "JZGJBXX", "KKQK", "ZYJBQK", "XXJXKYDW")
-REPEATS = 11  # a two-core machine shared with others varies from run to run: more runs, a steadier median
+REPEATS = 31  # a two-core machine shared with others varies from run to run: more runs, a steadier median
+FRICTIONLESS_EVERY = 3  # its runs take seconds: eleven of them, spread over the same minutes
 FEEDBACK_REPEATS = 3  # no target; a run takes seconds
 
 
@@ -102,21 +107,28 @@ def frictionless_jobs(files: list[str], tables: tuple[str, ...], target: Path) -
 def compare(label: str, root: Path, tables: tuple[str, ...]) -> None:
     files = sorted(str(path) for path in (root / "回收").glob("*.xlsx"))
     jobs = frictionless_jobs(files, tables, root / "frictionless-jobs.json")
+    contention_before = core_contention()
     found = measure_together({
         "validate": statecollect("validate", "--dir", str(root), "--no-feedback"),
         "read": [sys.executable, str(HERE / "read_calamine.py"), *files],
         "frictionless": [sys.executable, str(HERE / "validate_frictionless.py"), str(jobs)],
-    }, REPEATS)
+    }, REPEATS, every={"frictionless": FRICTIONLESS_EVERY})
+    contention_after = core_contention()
     validated, read, checked = found["validate"], found["read"], found["frictionless"]
     with_feedback = measure(statecollect("validate", "--dir", str(root), "--feedback", str(root / "反馈-bench")), FEEDBACK_REPEATS)
+    # each round's validate against the read taken right after it: how far single rounds stray
+    ratios = statistics.quantiles([mine / theirs for mine, theirs in zip(validated.runs, read.runs, strict=True)], n=4)
     print(f"\n== {label}: {len(files)} file(s)")
     print(f"calamine read only        {read.seconds:7.2f} s  {read.peak_mib:6.0f} MiB")
     print(f"statecollect validate     {validated.seconds:7.2f} s  {validated.peak_mib:6.0f} MiB   "
           f"{validated.seconds / read.seconds:4.2f}x the read (target <= 1.5x), "
           f"memory {validated.peak_mib / read.peak_mib:4.2f}x (target <= 2x)")
+    print(f"  ... round by round       {ratios[0]:4.2f}x to {ratios[2]:4.2f}x the read (middle half of {REPEATS} rounds)")
     print(f"  ... with feedback copies {with_feedback.seconds:6.2f} s  {with_feedback.peak_mib:6.0f} MiB")
     print(f"frictionless ({len(tables)} tables)  {checked.seconds:7.2f} s  {checked.peak_mib:6.0f} MiB   "
           f"validate is {checked.seconds / validated.seconds:4.2f}x faster (target >= 8x)")
+    print(f"machine: two threads at once took {contention_before:4.2f}x one thread's time before, "
+          f"{contention_after:4.2f}x after (1.00: two free cores)")
 
 
 def main() -> None:

@@ -8,10 +8,13 @@ the benchmark's own pages, and ``RUSAGE_CHILDREN`` keeps the largest child so fa
 from __future__ import annotations
 
 import compileall
+import hashlib
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "statecollect"
 class Measured:
     seconds: float
     peak_mib: float
+    runs: tuple[float, ...] = ()  # every run's seconds, in the order taken
 
 
 def compile_package() -> None:
@@ -42,16 +46,20 @@ def measure(command: list[str], repeats: int = 1) -> Measured:
     return measure_together({"": command}, repeats)[""]
 
 
-def measure_together(commands: dict[str, list[str]], repeats: int) -> dict[str, Measured]:
+def measure_together(commands: dict[str, list[str]], repeats: int, every: Mapping[str, int] | None = None) -> dict[str, Measured]:
     """:func:`measure` for several commands, their runs taken in turn (A B C, A B C, ...): a machine
     that slows down for a while then slows all of them alike, and their ratios stay true.
 
+    A command named in ``every`` runs only in every n-th of the ``repeats`` rounds, from the
+    first: a slow one then spreads fewer runs over the same minutes as the others.
     Exit status 1 (problems found) counts as a run; anything else stops the benchmark.
     """
     times: dict[str, list[float]] = {name: [] for name in commands}
     peaks: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(repeats):
+    for round_number in range(repeats):
         for name, command in commands.items():
+            if round_number % (every or {}).get(name, 1):
+                continue
             start = time.perf_counter()
             done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
@@ -59,4 +67,28 @@ def measure_together(commands: dict[str, list[str]], repeats: int) -> dict[str, 
             if done.returncode not in (0, 1):
                 raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
             peaks[name].append(int(done.stderr.strip().splitlines()[-1]) / 1024)
-    return {name: Measured(statistics.median(times[name]), max(peaks[name])) for name in commands}
+    return {name: Measured(statistics.median(times[name]), max(peaks[name]), tuple(times[name])) for name in commands}
+
+
+def core_contention() -> float:
+    """How much longer the same work takes on two threads at once than on one (1.0: two free
+    cores). validate parses on one core while it loads on the other, and the read uses one: on
+    a machine whose second core is taken by others, their ratio grows, whatever the code."""
+    data = b"x" * (32 << 20)
+
+    def work() -> None:
+        hashlib.sha256(data).digest()  # releases the interpreter lock: the threads run truly at once
+
+    def timed(threads: int) -> float:
+        seconds = []
+        for _ in range(5):
+            running = [threading.Thread(target=work) for _ in range(threads)]
+            start = time.perf_counter()
+            for thread in running:
+                thread.start()
+            for thread in running:
+                thread.join()
+            seconds.append(time.perf_counter() - start)
+        return statistics.median(seconds)
+
+    return timed(2) / timed(1)
