@@ -80,15 +80,14 @@ def core_contention() -> float:
         hashlib.sha256(data).digest()  # releases the interpreter lock: the threads run truly at once
 
     def timed(threads: int) -> float:
-        seconds = []
-        for _ in range(5):
-            running = [threading.Thread(target=work) for _ in range(threads)]
-            start = time.perf_counter()
-            for thread in running:
-                thread.start()
-            for thread in running:
-                thread.join()
-            seconds.append(time.perf_counter() - start)
-        return statistics.median(seconds)
+        running = [threading.Thread(target=work) for _ in range(threads)]
+        start = time.perf_counter()
+        for thread in running:
+            thread.start()
+        for thread in running:
+            thread.join()
+        return time.perf_counter() - start
 
-    return timed(2) / timed(1)
+    # in turn, as measure_together takes its runs: a change of load meanwhile touches both alike
+    one, two = zip(*((timed(1), timed(2)) for _ in range(5)), strict=True)
+    return statistics.median(two) / statistics.median(one)

@@ -49,7 +49,7 @@ def run() -> None:
             sys.exit(code)  # a message for Python to print: no command of ours ends that way
         os._exit(_flushed(code))
     finally:
-        _kept = None  # reached only where the process goes on (os._exit replaced): nothing outlives the program
+        _kept = None  # reached where Python ends the process (a message) or it goes on (os._exit replaced in tests)
 
 
 def keep_until_exit(value: object) -> None:
